@@ -1,0 +1,28 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+
+namespace WebSocketEcho.Middleware;
+
+/// <summary>What every connection of one endpoint shares: its name, settings, logger, metrics and buffer pool.</summary>
+internal sealed class EndpointContext
+{
+    public EndpointContext(string name, EndpointSettings settings, ILogger logger, WebSocketMetrics metrics, ArrayPool<byte> pool)
+    {
+        Name = name;
+        Settings = settings;
+        Logger = logger;
+        Metrics = metrics;
+        Pool = pool;
+    }
+
+    /// <summary>Gets the endpoint's path or route pattern, used in logs and as the <c>websocket.endpoint</c> metric tag.</summary>
+    public string Name { get; }
+
+    public EndpointSettings Settings { get; }
+
+    public ILogger Logger { get; }
+
+    public WebSocketMetrics Metrics { get; }
+
+    public ArrayPool<byte> Pool { get; }
+}

@@ -1,0 +1,303 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+
+namespace WebSocketEcho.Middleware;
+
+/// <summary>
+/// The receive loop of every connection of one endpoint. Per connection: OnConnected, then wait for data with a
+/// zero-byte receive (an idle connection holds no buffer), rent a pooled buffer, receive frames until the end of the
+/// message (growing the buffer up to MaxMessageSize, counting fragments), hand the whole message to the handler,
+/// return the buffer; finally finish the close handshake, end the transport and call OnDisconnected exactly once.
+/// </summary>
+internal sealed class MessagePump
+{
+    private readonly IMessageHandler _handler;
+    private readonly EndpointContext _endpoint;
+
+    public MessagePump(IMessageHandler handler, EndpointContext endpoint)
+    {
+        _handler = handler;
+        _endpoint = endpoint;
+    }
+
+    /// <summary>Runs one connection from open to end. Never throws.</summary>
+    public async Task RunAsync(WebSocketConnection connection)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var endpoint = _endpoint;
+        Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.SubProtocol);
+        endpoint.Metrics.ConnectionOpened(endpoint.Name);
+        try
+        {
+            var connected = true;
+            try
+            {
+                await _handler.OnConnectedAsync(connection).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                connected = false;
+                await connection.OnHandlerFailedAsync(ex, nameof(IMessageHandler.OnConnectedAsync)).ConfigureAwait(false);
+            }
+
+            if (connected)
+            {
+                await ReceiveMessagesAsync(connection).ConfigureAwait(false);
+            }
+
+            await FinishCloseHandshakeAsync(connection).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Defensive: nothing may escape into the host. Record it as the reason if none was.
+            connection.OnReceiveFailed(ex);
+        }
+        finally
+        {
+            await connection.EndAsync().ConfigureAwait(false);
+            var outcome = connection.Outcome;
+            try
+            {
+                await _handler.OnDisconnectedAsync(connection, outcome).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.DisconnectHandlerError(endpoint.Logger, ex, connection.Id);
+                endpoint.Metrics.HandlerError(endpoint.Name, nameof(IMessageHandler.OnDisconnectedAsync), ex);
+            }
+
+            var duration = Stopwatch.GetElapsedTime(started);
+            Log.ConnectionClosed(endpoint.Logger, connection.Id, outcome, duration);
+            endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration);
+        }
+    }
+
+    /// <summary>Receives and dispatches messages until the peer closes, the server starts closing, or receiving fails.</summary>
+    private async Task ReceiveMessagesAsync(WebSocketConnection connection)
+    {
+        var socket = connection.Socket;
+        var settings = _endpoint.Settings;
+        var pool = _endpoint.Pool;
+
+        while (!connection.CloseStarted)
+        {
+            ValueWebSocketReceiveResult result;
+            try
+            {
+                // Zero-byte receive: wait for the next frame without holding a buffer.
+                result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                connection.OnReceiveFailed(ex);
+                return;
+            }
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                await connection.OnPeerCloseAsync().ConfigureAwait(false);
+                return;
+            }
+
+            connection.Touch();
+            if (connection.CloseStarted)
+            {
+                return;
+            }
+
+            var type = result.MessageType;
+            var buffer = Array.Empty<byte>();
+            var length = 0;
+            var outcome = ReceiveOutcome.Complete;
+            if (!result.EndOfMessage)
+            {
+                buffer = pool.Rent(settings.ReceiveBufferSize);
+                var boundaries = 0;
+                try
+                {
+                    while (true)
+                    {
+                        var capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
+                        if (length == capacity)
+                        {
+                            if (capacity == settings.MaxMessageSize)
+                            {
+                                // Full at the limit: the message is too big unless only empty frames remain.
+                                var probe = pool.Rent(1);
+                                try
+                                {
+                                    result = await socket.ReceiveAsync(probe.AsMemory(0, 1), CancellationToken.None).ConfigureAwait(false);
+                                }
+                                finally
+                                {
+                                    pool.Return(probe);
+                                }
+
+                                if (result.MessageType == WebSocketMessageType.Close)
+                                {
+                                    outcome = ReceiveOutcome.PeerClosed;
+                                    break;
+                                }
+
+                                if (result.Count > 0)
+                                {
+                                    outcome = ReceiveOutcome.TooBig;
+                                    break;
+                                }
+
+                                if (result.EndOfMessage)
+                                {
+                                    break;
+                                }
+
+                                if (++boundaries >= settings.MaxFragmentsPerMessage)
+                                {
+                                    outcome = ReceiveOutcome.TooManyFragments;
+                                    break;
+                                }
+
+                                continue;
+                            }
+
+                            var bigger = pool.Rent((int)Math.Min(2L * capacity, settings.MaxMessageSize));
+                            buffer.AsSpan(0, length).CopyTo(bigger);
+                            pool.Return(buffer);
+                            buffer = bigger;
+                            capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
+                        }
+
+                        var requested = capacity - length;
+                        result = await socket.ReceiveAsync(buffer.AsMemory(length, requested), CancellationToken.None).ConfigureAwait(false);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            outcome = ReceiveOutcome.PeerClosed;
+                            break;
+                        }
+
+                        length += result.Count;
+                        if (result.EndOfMessage)
+                        {
+                            break;
+                        }
+
+                        // The platform returns early only at the end of a frame: count frame boundaries.
+                        if (result.Count < requested && ++boundaries >= settings.MaxFragmentsPerMessage)
+                        {
+                            outcome = ReceiveOutcome.TooManyFragments;
+                            break;
+                        }
+                    }
+                }
+                catch (Exception ex)
+                {
+                    pool.Return(buffer);
+                    connection.OnReceiveFailed(ex);
+                    return;
+                }
+            }
+
+            if (outcome != ReceiveOutcome.Complete)
+            {
+                if (buffer.Length > 0)
+                {
+                    pool.Return(buffer);
+                }
+
+                await OnMessageRefusedAsync(connection, outcome).ConfigureAwait(false);
+                return;
+            }
+
+            _endpoint.Metrics.MessageReceived(_endpoint.Name, type, length);
+            Exception? failure = null;
+            try
+            {
+                await _handler.OnMessageAsync(connection, new WebSocketMessage(type, buffer.AsMemory(0, length))).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+            finally
+            {
+                if (buffer.Length > 0)
+                {
+                    pool.Return(buffer);
+                }
+            }
+
+            if (failure is not null)
+            {
+                await connection.OnHandlerFailedAsync(failure, nameof(IMessageHandler.OnMessageAsync)).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    private Task OnMessageRefusedAsync(WebSocketConnection connection, ReceiveOutcome outcome)
+    {
+        var settings = _endpoint.Settings;
+        switch (outcome)
+        {
+            case ReceiveOutcome.PeerClosed:
+                return connection.OnPeerCloseAsync();
+            case ReceiveOutcome.TooBig:
+                Log.MessageTooBig(_endpoint.Logger, connection.Id, settings.MaxMessageSize);
+                return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.MessageTooBig, WebSocketCloseStatus.MessageTooBig, "Message too big", null));
+            default:
+                Log.TooManyFragments(_endpoint.Logger, connection.Id, settings.MaxFragmentsPerMessage);
+                return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.MessageTooBig, WebSocketCloseStatus.MessageTooBig, "Too many fragments", null));
+        }
+    }
+
+    /// <summary>
+    /// After the server started closing, keep reading (and discarding) until the peer's close frame arrives, so
+    /// the server closes TCP only after a complete handshake. The endpoint's heartbeat aborts after CloseTimeout.
+    /// </summary>
+    private async Task FinishCloseHandshakeAsync(WebSocketConnection connection)
+    {
+        var socket = connection.Socket;
+        if (!connection.CloseStarted)
+        {
+            return;
+        }
+
+        var scratch = _endpoint.Pool.Rent(4096);
+        try
+        {
+            long discarded = 0;
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            {
+                var result = await socket.ReceiveAsync(scratch, CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await connection.OnPeerCloseAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                // Bound the work a peer can make the server do after it was told to close.
+                discarded += result.Count;
+                if (discarded > Math.Max(_endpoint.Settings.MaxMessageSize, 1024 * 1024))
+                {
+                    socket.Abort();
+                    return;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            connection.OnReceiveFailed(ex);
+        }
+        finally
+        {
+            _endpoint.Pool.Return(scratch);
+        }
+    }
+
+    private enum ReceiveOutcome
+    {
+        Complete,
+        TooBig,
+        TooManyFragments,
+        PeerClosed,
+    }
+}

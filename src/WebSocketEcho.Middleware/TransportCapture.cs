@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace WebSocketEcho.Middleware;
+
+/// <summary>
+/// Stands in for the server's upgrade features (HTTP/1.1 <c>Upgrade</c> and HTTP/2 extended CONNECT) during one
+/// handshake, so that the platform's WebSocket is created over a <see cref="TransportStream"/>.
+/// </summary>
+internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConnectFeature
+{
+    private readonly IHttpUpgradeFeature? _upgrade;
+    private readonly IHttpExtendedConnectFeature? _connect;
+
+    public TransportCapture(IHttpUpgradeFeature? upgrade, IHttpExtendedConnectFeature? connect)
+    {
+        _upgrade = upgrade;
+        _connect = connect;
+    }
+
+    /// <summary>Gets the transport once the connection has been upgraded.</summary>
+    public TransportStream? Transport { get; private set; }
+
+    public bool IsUpgradableRequest => _upgrade?.IsUpgradableRequest ?? false;
+
+    public bool IsExtendedConnect => _connect?.IsExtendedConnect ?? false;
+
+    public string? Protocol => _connect?.Protocol;
+
+    public async Task<Stream> UpgradeAsync()
+    {
+        var stream = await (_upgrade ?? throw new InvalidOperationException("The request cannot be upgraded.")).UpgradeAsync().ConfigureAwait(false);
+        return Transport = new TransportStream(stream);
+    }
+
+    public async ValueTask<Stream> AcceptAsync()
+    {
+        var stream = await (_connect ?? throw new InvalidOperationException("The request is not an extended CONNECT.")).AcceptAsync().ConfigureAwait(false);
+        return Transport = new TransportStream(stream);
+    }
+}

@@ -1,0 +1,519 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.Http;
+
+namespace WebSocketEcho.Middleware;
+
+/// <summary>
+/// One accepted connection: its identity, the single writer that serializes sends, the server side of the close
+/// handshake, and the timeouts the endpoint's heartbeat enforces. The receive side lives in <see cref="MessagePump"/>.
+/// </summary>
+[SuppressMessage(
+    "Reliability",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "Neither is disposed on purpose: ConnectionClosed tokens outlive the connection in handler code, and a send finishing after the end must still release the lock. Neither holds unmanaged resources in this use.")]
+internal sealed class WebSocketConnection : IWebSocketConnection
+{
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>How long a lingering close waits for more bytes from a peer that broke the protocol.</summary>
+    private static readonly TimeSpan s_lingerQuietPeriod = TimeSpan.FromMilliseconds(250);
+    private const int LingerMaxBytes = 1024 * 1024;
+
+    private readonly EndpointContext _endpoint;
+    private readonly TransportStream? _transport;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _closed = new();
+    private Dictionary<object, object?>? _items;
+    private StrongBox<DisconnectInfo>? _outcome;
+    private Task? _closeFrameSend;
+    private long _pendingSendBytes;
+    private long _sendStartedAt;
+    private long _lastReceiveAt;
+    private long _closeStartedAt;
+    private int _closeStarted;
+    private volatile bool _peerClosed;
+    private volatile bool _transportFailed;
+    private volatile bool _ended;
+
+    public WebSocketConnection(HttpContext httpContext, WebSocket socket, TransportStream? transport, EndpointContext endpoint)
+    {
+        HttpContext = httpContext;
+        Socket = socket;
+        _transport = transport;
+        _endpoint = endpoint;
+        Id = httpContext.TraceIdentifier;
+        _lastReceiveAt = Now();
+    }
+
+    public string Id { get; }
+
+    public HttpContext HttpContext { get; }
+
+    public string? SubProtocol => Socket.SubProtocol;
+
+    public WebSocketState State => Socket.State;
+
+    public CancellationToken ConnectionClosed => _closed.Token;
+
+    public IDictionary<object, object?> Items =>
+        _items ?? Interlocked.CompareExchange(ref _items, new Dictionary<object, object?>(), null) ?? _items;
+
+    internal WebSocket Socket { get; }
+
+    /// <summary>Gets a value indicating whether the server has started (or answered) the close handshake.</summary>
+    internal bool CloseStarted => Volatile.Read(ref _closeStarted) != 0;
+
+    /// <summary>Gets how the connection ended, or is ending; <see cref="DisconnectReason.ConnectionLost"/> if nothing was recorded.</summary>
+    internal DisconnectInfo Outcome =>
+        Volatile.Read(ref _outcome)?.Value ?? new DisconnectInfo(DisconnectReason.ConnectionLost, null, null, null);
+
+    public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+
+        // Throws ArgumentException (EncoderFallbackException) for unpaired surrogates: they cannot be sent as UTF-8.
+        var byteCount = s_strictUtf8.GetByteCount(text);
+        var buffer = _endpoint.Pool.Rent(byteCount);
+        var length = s_strictUtf8.GetBytes(text, buffer);
+        return SendPooledAsync(buffer, length, WebSocketMessageType.Text, cancellationToken);
+    }
+
+    public ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8Text, CancellationToken cancellationToken = default)
+    {
+        if (!Utf8.IsValid(utf8Text.Span))
+        {
+            throw new ArgumentException("The text is not valid UTF-8; send it as binary, or fix its encoding.", nameof(utf8Text));
+        }
+
+        return SendAsync(utf8Text, WebSocketMessageType.Text, cancellationToken);
+    }
+
+    public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        SendAsync(data, WebSocketMessageType.Binary, cancellationToken);
+
+    public ValueTask CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription = null, CancellationToken cancellationToken = default)
+    {
+        if (!CloseStatusRules.IsSendable(closeStatus))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(closeStatus), closeStatus, "An endpoint may only send the close statuses 1000-1003, 1007-1014 and 3000-4999.");
+        }
+
+        var outcome = new DisconnectInfo(DisconnectReason.ClosedByServer, closeStatus, CloseStatusRules.TruncateReason(statusDescription), null);
+        return new ValueTask(StartCloseAsync(outcome, cancellationToken));
+    }
+
+    public void Abort()
+    {
+        TrySetOutcome(new DisconnectInfo(DisconnectReason.ClosedByServer, null, null, null));
+        Socket.Abort();
+    }
+
+    /// <summary>Sends one whole message through the connection's single writer. Text must already be valid UTF-8.</summary>
+    internal ValueTask SendAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        if (CloseStarted || _ended)
+        {
+            return ValueTask.FromException(ClosedError());
+        }
+
+        long length = payload.Length;
+        var pending = Interlocked.Add(ref _pendingSendBytes, length);
+        if (pending != length && pending > _endpoint.Settings.MaxPendingSendBytes)
+        {
+            Interlocked.Add(ref _pendingSendBytes, -length);
+            return ValueTask.FromException(OnPendingLimitExceeded(pending));
+        }
+
+        return _sendLock.Wait(0, CancellationToken.None)
+            ? SendLockedAsync(payload, type, length)
+            : SendWhenUnlockedAsync(payload, type, length, cancellationToken);
+    }
+
+    /// <summary>Starts the server side of the close handshake (once); the first recorded outcome wins.</summary>
+    internal async Task StartCloseAsync(DisconnectInfo outcome, CancellationToken cancellationToken = default)
+    {
+        TrySetOutcome(outcome);
+        if (Interlocked.Exchange(ref _closeStarted, 1) != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _closeStartedAt, Now());
+        var send = SendCloseFrameAsync(outcome.CloseStatus ?? WebSocketCloseStatus.NormalClosure, outcome.CloseStatusDescription, cancellationToken);
+        Volatile.Write(ref _closeFrameSend, send);
+        await send.ConfigureAwait(false);
+    }
+
+    /// <summary>The peer's close frame arrived: answer it with the same status (RFC 6455 section 5.5.1) unless the server closed first.</summary>
+    internal Task OnPeerCloseAsync()
+    {
+        _peerClosed = true;
+        var status = Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+        TrySetOutcome(new DisconnectInfo(DisconnectReason.ClosedByPeer, status, Socket.CloseStatusDescription, null));
+        if (Interlocked.Exchange(ref _closeStarted, 1) != 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        Volatile.Write(ref _closeStartedAt, Now());
+        var send = SendCloseFrameAsync(CloseStatusRules.IsSendable(status) ? status : WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        Volatile.Write(ref _closeFrameSend, send);
+        return send;
+    }
+
+    /// <summary>Records why receiving failed, unless the server had already decided how the connection ends.</summary>
+    internal void OnReceiveFailed(Exception error)
+    {
+        if (Volatile.Read(ref _outcome) is not null)
+        {
+            return;
+        }
+
+        var logger = _endpoint.Logger;
+        var written = _transport?.CloseStatusWritten;
+        if (written is not null && !_peerClosed)
+        {
+            // The platform found a protocol violation and already sent the close frame (1002 or 1007).
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.ProtocolError, written, null, error));
+            Log.ProtocolError(logger, Id, written, error);
+        }
+        else if (IsKeepAliveTimeout(error))
+        {
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, error));
+            Log.KeepAliveTimeout(logger, Id, _endpoint.Settings.KeepAliveTimeout);
+        }
+        else if (error is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType })
+        {
+            // A protocol violation whose close frame could not be written (no transport view, or the write failed).
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.ProtocolError, null, null, error));
+            Log.ProtocolError(logger, Id, (WebSocketCloseStatus?)null, error);
+        }
+        else
+        {
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.ConnectionLost, null, null, error));
+            Log.ConnectionLost(logger, Id, error.Message);
+        }
+    }
+
+    /// <summary>
+    /// The handler threw. If the connection had already failed under it (a send to a vanished peer), that is a lost
+    /// connection, not a handler bug; otherwise log it as an error and close with 1011.
+    /// </summary>
+    internal Task OnHandlerFailedAsync(Exception error, string callback)
+    {
+        if (_transportFailed || Socket.State is WebSocketState.Aborted or WebSocketState.Closed)
+        {
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.ConnectionLost, null, null, error));
+            Log.ConnectionLost(_endpoint.Logger, Id, error.Message);
+            return Task.CompletedTask;
+        }
+
+        Log.HandlerError(_endpoint.Logger, error, callback, Id);
+        _endpoint.Metrics.HandlerError(_endpoint.Name, callback, error);
+        return StartCloseAsync(new DisconnectInfo(DisconnectReason.HandlerError, WebSocketCloseStatus.InternalServerError, "Internal server error", error));
+    }
+
+    /// <summary>Notes that a data frame arrived (for the idle timeout).</summary>
+    internal void Touch() => Volatile.Write(ref _lastReceiveAt, Now());
+
+    /// <summary>Enforces the send, close and idle timeouts; called by the endpoint's heartbeat.</summary>
+    internal void OnHeartbeat(long now)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        var settings = _endpoint.Settings;
+        var sendStartedAt = Volatile.Read(ref _sendStartedAt);
+        if (sendStartedAt != 0 && settings.SendTimeoutMs != EndpointSettings.Off && now - sendStartedAt > settings.SendTimeoutMs)
+        {
+            // The peer is not reading: a close frame could not get through either, so abort.
+            if (TrySetOutcome(new DisconnectInfo(DisconnectReason.SlowConsumer, WebSocketCloseStatus.PolicyViolation, "Send timed out", null)))
+            {
+                Log.SlowConsumer(_endpoint.Logger, Id, $"a send took longer than SendTimeout ({settings.SendTimeout})");
+            }
+
+            Socket.Abort();
+            return;
+        }
+
+        var closeStartedAt = Volatile.Read(ref _closeStartedAt);
+        if (closeStartedAt != 0)
+        {
+            if (now - closeStartedAt > settings.CloseTimeoutMs)
+            {
+                if (!_peerClosed)
+                {
+                    Log.CloseTimedOut(_endpoint.Logger, Id, settings.CloseTimeout);
+                }
+
+                Socket.Abort();
+            }
+
+            return;
+        }
+
+        if (settings.IdleTimeoutMs != EndpointSettings.Off && now - Volatile.Read(ref _lastReceiveAt) > settings.IdleTimeoutMs)
+        {
+            Log.IdleTimeout(_endpoint.Logger, Id, settings.IdleTimeout);
+            Observe(StartCloseAsync(new DisconnectInfo(DisconnectReason.IdleTimeout, WebSocketCloseStatus.EndpointUnavailable, "Idle timeout", null)));
+        }
+    }
+
+    /// <summary>Starts closing with 1001 because the host is stopping.</summary>
+    internal void CloseForShutdown() =>
+        Observe(StartCloseAsync(new DisconnectInfo(DisconnectReason.ServerShutdown, WebSocketCloseStatus.EndpointUnavailable, "Server shutting down", null)));
+
+    /// <summary>
+    /// Ends the transport: after a protocol error, first drains what the peer already sent so the close frame is not
+    /// lost to a TCP reset; then disposes the socket, which closes TCP. Then fires <see cref="ConnectionClosed"/>.
+    /// </summary>
+    internal async Task EndAsync()
+    {
+        if (Volatile.Read(ref _closeFrameSend) is { } closeFrameSend)
+        {
+            // Let a close frame that is still queued behind a send go out first; the heartbeat bounds the wait.
+            try
+            {
+                await closeFrameSend.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The caller of CloseAsync gave up waiting for the send lock; the frame was never sent.
+            }
+        }
+
+        if (_transport is not null && !_peerClosed && Outcome.Reason == DisconnectReason.ProtocolError)
+        {
+            var settings = _endpoint.Settings;
+            await _transport.DrainAsync(
+                s_lingerQuietPeriod < settings.CloseTimeout ? s_lingerQuietPeriod : settings.CloseTimeout,
+                settings.CloseTimeout,
+                LingerMaxBytes).ConfigureAwait(false);
+        }
+
+        _ended = true;
+        Socket.Dispose();
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback a handler registered on ConnectionClosed threw; the connection is over regardless.
+        }
+    }
+
+    private static long Now() => Environment.TickCount64;
+
+    private static WebSocketException ClosedError() =>
+        new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
+
+    private static bool IsKeepAliveTimeout(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is WebSocketException && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Observe(Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        else
+        {
+            _ = task.Exception;
+        }
+    }
+
+    private bool TrySetOutcome(DisconnectInfo outcome) =>
+        Interlocked.CompareExchange(ref _outcome, new StrongBox<DisconnectInfo>(outcome), null) is null;
+
+    private ValueTask SendPooledAsync(byte[] buffer, int length, WebSocketMessageType type, CancellationToken cancellationToken)
+    {
+        ValueTask send;
+        try
+        {
+            send = SendAsync(buffer.AsMemory(0, length), type, cancellationToken);
+        }
+        catch
+        {
+            _endpoint.Pool.Return(buffer);
+            throw;
+        }
+
+        if (send.IsCompleted)
+        {
+            _endpoint.Pool.Return(buffer);
+            return send;
+        }
+
+        return ReturnWhenSentAsync(send, buffer);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReturnWhenSentAsync(ValueTask send, byte[] buffer)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        finally
+        {
+            _endpoint.Pool.Return(buffer);
+        }
+    }
+
+    private ValueTask SendLockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
+    {
+        ValueTask send;
+        try
+        {
+            if (CloseStarted)
+            {
+                throw ClosedError();
+            }
+
+            Volatile.Write(ref _sendStartedAt, Now());
+            send = Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            EndSend(length);
+            return ValueTask.FromException(Translate(ex));
+        }
+
+        if (send.IsCompletedSuccessfully)
+        {
+            send.GetAwaiter().GetResult();
+            EndSend(length);
+            _endpoint.Metrics.MessageSent(_endpoint.Name, type, (int)length);
+            return default;
+        }
+
+        return AwaitSendAsync(send, type, length);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitSendAsync(ValueTask send, WebSocketMessageType type, long length)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+            _endpoint.Metrics.MessageSent(_endpoint.Name, type, (int)length);
+        }
+        catch (Exception ex)
+        {
+            throw Translate(ex);
+        }
+        finally
+        {
+            EndSend(length);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendWhenUnlockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Add(ref _pendingSendBytes, -length);
+            throw;
+        }
+
+        try
+        {
+            if (CloseStarted || _ended)
+            {
+                throw ClosedError();
+            }
+
+            Volatile.Write(ref _sendStartedAt, Now());
+            await Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None).ConfigureAwait(false);
+            _endpoint.Metrics.MessageSent(_endpoint.Name, type, (int)length);
+        }
+        catch (Exception ex)
+        {
+            throw Translate(ex);
+        }
+        finally
+        {
+            EndSend(length);
+        }
+    }
+
+    private void EndSend(long length)
+    {
+        Volatile.Write(ref _sendStartedAt, 0);
+        Interlocked.Add(ref _pendingSendBytes, -length);
+        _sendLock.Release();
+    }
+
+    private Exception Translate(Exception error)
+    {
+        if (error is WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } && error.InnerException is null)
+        {
+            return error;
+        }
+
+        _transportFailed = true;
+        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost while sending.", error);
+    }
+
+    private WebSocketException OnPendingLimitExceeded(long pending)
+    {
+        if (TrySetOutcome(new DisconnectInfo(DisconnectReason.SlowConsumer, WebSocketCloseStatus.PolicyViolation, "Send buffer full", null)))
+        {
+            Log.SlowConsumer(_endpoint.Logger, Id, $"{pending} bytes waiting to be sent, over MaxPendingSendBytes ({_endpoint.Settings.MaxPendingSendBytes})");
+        }
+
+        Observe(StartCloseAsync(Outcome));
+        return new WebSocketException(
+            WebSocketError.InvalidState,
+            "The peer does not read fast enough: more than MaxPendingSendBytes are waiting to be sent, so the connection is being closed with 1008.");
+    }
+
+    private async Task SendCloseFrameAsync(WebSocketCloseStatus status, string? description, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await Socket.CloseOutputAsync(status, description, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The transport is gone; the receive side sees the same failure and ends the connection.
+            _transportFailed = true;
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebSockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace WebSocketEcho.Middleware;
+
+/// <summary>
+/// One WebSocket endpoint (a <c>UseWebSocketHandler</c> path or a <c>MapWebSocketHandler</c> route): decides whether
+/// a request is a handshake, refuses bad ones with a precise status, checks origin and capacity, accepts through the
+/// platform and runs the connection's <see cref="MessagePump"/>.
+/// </summary>
+internal sealed class WebSocketEndpoint
+{
+    private readonly EndpointContext _endpoint;
+    private readonly MessagePump _pump;
+    private readonly RequestDelegate _platformHandshake;
+
+    public WebSocketEndpoint(EndpointContext endpoint, IMessageHandler handler, ILoggerFactory loggerFactory)
+    {
+        _endpoint = endpoint;
+        _pump = new MessagePump(handler, endpoint);
+        Registry = new ConnectionRegistry(endpoint);
+
+        // The platform's middleware performs the RFC 6455 handshake (key, accept, version, permessage-deflate, HTTP/2
+        // extended CONNECT). It runs here, per endpoint, so the app does not need app.UseWebSockets(), and so it
+        // upgrades through our TransportCapture. Its own origin check stays off: ours runs before it.
+        _platformHandshake = new WebSocketMiddleware(AcceptOrRefuseAsync, Options.Create(new WebSocketOptions()), loggerFactory).Invoke;
+    }
+
+    public ConnectionRegistry Registry { get; }
+
+    public string Name => _endpoint.Name;
+
+    /// <summary>Handles a request routed to this endpoint; requests that are not handshakes go to <paramref name="notWebSocket"/>.</summary>
+    public Task HandleAsync(HttpContext context, RequestDelegate notWebSocket)
+    {
+        var features = context.Features;
+        var upgrade = features.Get<IHttpUpgradeFeature>();
+        var connect = features.Get<IHttpExtendedConnectFeature>();
+
+        if (upgrade is { IsUpgradableRequest: true } || connect is { IsExtendedConnect: true })
+        {
+            if (!HandshakeValidator.IsUpgradeAttempt(context.Request, connect))
+            {
+                return notWebSocket(context);
+            }
+
+            var capture = new TransportCapture(upgrade, connect);
+            if (upgrade is not null)
+            {
+                features.Set<IHttpUpgradeFeature>(capture);
+            }
+
+            if (connect is not null)
+            {
+                features.Set<IHttpExtendedConnectFeature>(capture);
+            }
+
+            // Drop a handshake feature an earlier app.UseWebSockets() installed, so the platform builds a new one over the capture.
+            features.Set<IHttpWebSocketFeature>(null);
+            return _platformHandshake(context);
+        }
+
+        if (features.Get<IHttpWebSocketFeature>() is { IsWebSocketRequest: true })
+        {
+            // A server that brings its own WebSocket support (TestHost, or a custom IServer).
+            return AcceptAsync(context, capture: null);
+        }
+
+        return HandshakeValidator.IsUpgradeAttempt(context.Request, connect)
+            ? RefuseAsync(context, HandshakeValidator.Diagnose(context.Request, connect))
+            : notWebSocket(context);
+    }
+
+    /// <summary>Answers a request that reached a mapped endpoint without being a WebSocket handshake.</summary>
+    public Task RefuseNotWebSocketAsync(HttpContext context) => RefuseAsync(context, HandshakeRefusal.NotWebSocket());
+
+    private Task AcceptOrRefuseAsync(HttpContext context)
+    {
+        var capture = context.Features.Get<IHttpUpgradeFeature>() as TransportCapture
+            ?? context.Features.Get<IHttpExtendedConnectFeature>() as TransportCapture;
+        return context.WebSockets.IsWebSocketRequest
+            ? AcceptAsync(context, capture)
+            : RefuseAsync(context, HandshakeValidator.Diagnose(context.Request, context.Features.Get<IHttpExtendedConnectFeature>()));
+    }
+
+    private async Task AcceptAsync(HttpContext context, TransportCapture? capture)
+    {
+        var settings = _endpoint.Settings;
+        if (Registry.IsStopping)
+        {
+            await RefuseAsync(context, HandshakeRefusal.ShuttingDown()).ConfigureAwait(false);
+            return;
+        }
+
+        if (!settings.Origins.IsAllowed(context.Request, out var origin))
+        {
+            await RefuseAsync(context, HandshakeRefusal.Forbidden(origin)).ConfigureAwait(false);
+            return;
+        }
+
+        if (!Registry.TryReserve())
+        {
+            await RefuseAsync(context, HandshakeRefusal.TooManyConnections(settings.MaxConnections)).ConfigureAwait(false);
+            return;
+        }
+
+        WebSocket socket;
+        try
+        {
+            var acceptContext = new WebSocketAcceptContext
+            {
+                SubProtocol = SubProtocolNegotiator.Select(settings.SubProtocols, context),
+                KeepAliveInterval = settings.KeepAliveInterval,
+                DangerousEnableCompression = settings.EnableCompression,
+            };
+            if (settings.KeepAliveEnabled)
+            {
+                acceptContext.KeepAliveTimeout = settings.KeepAliveTimeout;
+            }
+
+            socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The client went away mid-handshake, or the server could not upgrade.
+            Registry.Unreserve();
+            Log.AcceptFailed(_endpoint.Logger, ex, _endpoint.Name);
+            return;
+        }
+
+        var connection = new WebSocketConnection(context, socket, capture?.Transport, _endpoint);
+        if (!Registry.Add(connection))
+        {
+            connection.CloseForShutdown();
+        }
+
+        try
+        {
+            await _pump.RunAsync(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            Registry.Remove(connection);
+        }
+    }
+
+    private Task RefuseAsync(HttpContext context, HandshakeRefusal refusal)
+    {
+        Log.UpgradeRefused(_endpoint.Logger, _endpoint.Name, refusal.StatusCode, refusal.Message);
+        _endpoint.Metrics.UpgradeRejected(_endpoint.Name, refusal.MetricReason);
+
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = refusal.StatusCode;
+        if (refusal.HeaderName is not null)
+        {
+            response.Headers[refusal.HeaderName] = refusal.HeaderValue;
+        }
+
+        response.ContentType = "text/plain; charset=utf-8";
+        return response.WriteAsync(refusal.Message + "\n", context.RequestAborted);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics.Metrics;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+
+namespace WebSocketEcho.Middleware;
+
+/// <summary>
+/// The middleware's instruments on the meter <c>WebSocketEcho.Middleware</c>, named in the style of
+/// <c>kestrel.*</c> and <c>signalr.server.*</c> (there is no WebSocket semantic convention yet).
+/// </summary>
+internal sealed class WebSocketMetrics
+{
+    public const string MeterName = "WebSocketEcho.Middleware";
+
+    private const string EndpointTag = "websocket.endpoint";
+    private const string MessageTypeTag = "websocket.message.type";
+
+    private static readonly ConditionalWeakTable<IMeterFactory, WebSocketMetrics> s_byFactory = new();
+    private static readonly Lazy<WebSocketMetrics> s_unfactored = new(() => new WebSocketMetrics(new Meter(MeterName)));
+    private static readonly string[] s_reasonNames = Enum.GetNames<DisconnectReason>();
+
+    private readonly UpDownCounter<long> _activeConnections;
+    private readonly Histogram<double> _connectionDuration;
+    private readonly Counter<long> _receivedMessages;
+    private readonly Counter<long> _receivedBytes;
+    private readonly Counter<long> _sentMessages;
+    private readonly Counter<long> _sentBytes;
+    private readonly Counter<long> _rejectedUpgrades;
+    private readonly Counter<long> _handlerErrors;
+
+    private WebSocketMetrics(Meter meter)
+    {
+        _activeConnections = meter.CreateUpDownCounter<long>(
+            "websocket.server.active_connections", "{connection}", "Number of WebSocket connections that are currently open.");
+        _connectionDuration = meter.CreateHistogram(
+            "websocket.server.connection.duration", "s", "Duration of WebSocket connections, tagged with how they ended.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 14400] });
+        _receivedMessages = meter.CreateCounter<long>(
+            "websocket.server.received.messages", "{message}", "Whole messages received from peers.");
+        _receivedBytes = meter.CreateCounter<long>(
+            "websocket.server.received.bytes", "By", "Payload bytes of the messages received from peers.");
+        _sentMessages = meter.CreateCounter<long>(
+            "websocket.server.sent.messages", "{message}", "Whole messages sent to peers.");
+        _sentBytes = meter.CreateCounter<long>(
+            "websocket.server.sent.bytes", "By", "Payload bytes of the messages sent to peers.");
+        _rejectedUpgrades = meter.CreateCounter<long>(
+            "websocket.server.rejected_upgrades", "{request}", "WebSocket upgrade requests refused before the upgrade, tagged with the reason.");
+        _handlerErrors = meter.CreateCounter<long>(
+            "websocket.server.handler_errors", "{error}", "Exceptions thrown by message handlers.");
+    }
+
+    /// <summary>Gets the instruments for <paramref name="meterFactory"/>, creating them once per factory.</summary>
+    public static WebSocketMetrics For(IMeterFactory? meterFactory) =>
+        meterFactory is null
+            ? s_unfactored.Value
+            : s_byFactory.GetValue(meterFactory, static factory => new WebSocketMetrics(factory.Create(MeterName)));
+
+    public void ConnectionOpened(string endpoint)
+    {
+        if (_activeConnections.Enabled)
+        {
+            _activeConnections.Add(1, new KeyValuePair<string, object?>(EndpointTag, endpoint));
+        }
+    }
+
+    public void ConnectionClosed(string endpoint, DisconnectInfo info, TimeSpan duration)
+    {
+        if (_activeConnections.Enabled)
+        {
+            _activeConnections.Add(-1, new KeyValuePair<string, object?>(EndpointTag, endpoint));
+        }
+
+        if (_connectionDuration.Enabled)
+        {
+            _connectionDuration.Record(
+                duration.TotalSeconds,
+                new KeyValuePair<string, object?>(EndpointTag, endpoint),
+                new KeyValuePair<string, object?>("websocket.disconnect.reason", s_reasonNames[(int)info.Reason]),
+                new KeyValuePair<string, object?>("websocket.close.status", info.CloseStatus is { } status ? (int)status : null));
+        }
+    }
+
+    public void MessageReceived(string endpoint, WebSocketMessageType type, int bytes)
+    {
+        if (_receivedMessages.Enabled)
+        {
+            _receivedMessages.Add(1, new KeyValuePair<string, object?>(EndpointTag, endpoint), TypeTag(type));
+        }
+
+        if (_receivedBytes.Enabled)
+        {
+            _receivedBytes.Add(bytes, new KeyValuePair<string, object?>(EndpointTag, endpoint), TypeTag(type));
+        }
+    }
+
+    public void MessageSent(string endpoint, WebSocketMessageType type, int bytes)
+    {
+        if (_sentMessages.Enabled)
+        {
+            _sentMessages.Add(1, new KeyValuePair<string, object?>(EndpointTag, endpoint), TypeTag(type));
+        }
+
+        if (_sentBytes.Enabled)
+        {
+            _sentBytes.Add(bytes, new KeyValuePair<string, object?>(EndpointTag, endpoint), TypeTag(type));
+        }
+    }
+
+    public void UpgradeRejected(string endpoint, string reason)
+    {
+        if (_rejectedUpgrades.Enabled)
+        {
+            _rejectedUpgrades.Add(1, new KeyValuePair<string, object?>(EndpointTag, endpoint), new KeyValuePair<string, object?>("websocket.rejection.reason", reason));
+        }
+    }
+
+    public void HandlerError(string endpoint, string callback, Exception exception)
+    {
+        if (_handlerErrors.Enabled)
+        {
+            _handlerErrors.Add(
+                1,
+                new KeyValuePair<string, object?>(EndpointTag, endpoint),
+                new KeyValuePair<string, object?>("websocket.handler.callback", callback),
+                new KeyValuePair<string, object?>("error.type", exception.GetType().FullName));
+        }
+    }
+
+    private static KeyValuePair<string, object?> TypeTag(WebSocketMessageType type) =>
+        new(MessageTypeTag, type == WebSocketMessageType.Text ? "text" : "binary");
+}
