@@ -187,9 +187,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             TrySetOutcome(new DisconnectInfo(DisconnectReason.ProtocolError, written, null, error));
             Log.ProtocolError(logger, Id, written, error);
         }
-        else if (IsKeepAliveTimeout(error))
+        else if (TryGetKeepAliveFault(error, out var keepAliveFault))
         {
-            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, error));
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, keepAliveFault));
             Log.KeepAliveTimeout(logger, Id, _endpoint.Settings.KeepAliveTimeout);
         }
         else if (error is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType })
@@ -320,17 +320,48 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private static WebSocketException ClosedError() =>
         new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
 
-    private static bool IsKeepAliveTimeout(Exception error)
+    /// <summary>
+    /// Whether the platform aborted the socket because the peer did not answer a keep-alive ping. Over Kestrel the
+    /// pending receive then fails with the transport's <c>ConnectionAbortedException</c>, which says nothing about
+    /// why; the platform keeps its keep-alive exception and reports it (as the inner exception) to the next call on
+    /// the aborted socket, so ask it once. That call fails at once: an aborted socket starts no receive.
+    /// </summary>
+    private bool TryGetKeepAliveFault(Exception error, [NotNullWhen(true)] out Exception? fault)
+    {
+        fault = FindKeepAliveFault(error);
+        var settings = _endpoint.Settings;
+        if (fault is not null || !settings.KeepAliveEnabled || settings.KeepAliveTimeout == Timeout.InfiniteTimeSpan || Socket.State != WebSocketState.Aborted)
+        {
+            return fault is not null;
+        }
+
+        var probe = Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+        if (!probe.IsCompleted)
+        {
+            Observe(probe);
+            return false;
+        }
+
+        fault = probe.Exception is { } failed ? FindKeepAliveFault(failed) : null;
+        return fault is not null;
+    }
+
+    private static WebSocketException? FindKeepAliveFault(Exception error)
     {
         for (var e = error; e is not null; e = e.InnerException)
         {
-            if (e is WebSocketException && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal))
+            if (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
             {
-                return true;
+                e = aggregate.InnerExceptions[0];
+            }
+
+            if (e is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted } faulted && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal))
+            {
+                return faulted;
             }
         }
 
-        return false;
+        return null;
     }
 
     private static void Observe(Task task)
