@@ -207,7 +207,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     /// <summary>
     /// The handler threw. If the connection had already failed under it (a send to a vanished peer), that is a lost
-    /// connection, not a handler bug; otherwise log it as an error and close with 1011.
+    /// connection, not a handler bug; if a send failed because the connection was already closing, that is expected;
+    /// otherwise log it as an error and close with 1011.
     /// </summary>
     internal Task OnHandlerFailedAsync(Exception error, string callback)
     {
@@ -215,6 +216,14 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         {
             TrySetOutcome(new DisconnectInfo(DisconnectReason.ConnectionLost, null, null, error));
             Log.ConnectionLost(_endpoint.Logger, Id, error.Message);
+            return Task.CompletedTask;
+        }
+
+        if (CloseStarted && error is WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState })
+        {
+            // A send failed because the connection was already closing (host stopping, idle timeout, slow consumer,
+            // the peer's close): expected, and the connection ends with the status already chosen, not 1011.
+            Log.SendAfterClose(_endpoint.Logger, Id, callback);
             return Task.CompletedTask;
         }
 
