@@ -285,8 +285,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         Observe(StartCloseAsync(new DisconnectInfo(DisconnectReason.ServerShutdown, WebSocketCloseStatus.EndpointUnavailable, "Server shutting down", null)));
 
     /// <summary>
-    /// Ends the transport: after a protocol error, first drains what the peer already sent so the close frame is not
-    /// lost to a TCP reset; then disposes the socket, which closes TCP. Then fires <see cref="ConnectionClosed"/>.
+    /// Ends the transport: when our close frame went unanswered (a protocol error), first drains what the peer still
+    /// sends so the close frame is not lost to a TCP reset; then disposes the socket, which closes TCP. Then fires
+    /// <see cref="ConnectionClosed"/>.
     /// </summary>
     internal async Task EndAsync()
     {
@@ -303,7 +304,10 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             }
         }
 
-        if (_transport is not null && !_peerClosed && Outcome.Reason == DisconnectReason.ProtocolError)
+        // A close frame went out but the peer's never came back (a protocol error, or one met while waiting for it):
+        // bytes the peer is still sending would make closing TCP send a reset, which can destroy our close frame
+        // before the peer reads it. (After an abort the transport is disposed and this returns at once.)
+        if (_transport is { CloseStatusWritten: not null } && !_peerClosed)
         {
             var settings = _endpoint.Settings;
             await _transport.DrainAsync(
