@@ -32,4 +32,36 @@ public sealed class OversizedMessageTests
         Assert.Equal(DisconnectReason.MessageTooBig, info.Reason);
         Assert.Empty(handler.Messages);
     }
+
+    /// <summary>
+    /// Found by the random stream test: after the 1009 the server reads on, waiting for the peer's close frame. When it
+    /// meets a protocol violation instead, it must not close TCP while the peer is still sending: the kernel would
+    /// answer the peer's bytes with a reset, which destroys the unread 1009 on the peer's side. It drains first.
+    /// </summary>
+    [Fact]
+    public async Task Oversized_message_then_an_invalid_frame_from_a_peer_still_sending_delivers_1009_not_a_reset()
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.MaxMessageSize = 64 * 1024));
+        await using var raw = await RawWebSocketClient.ConnectAsync(app.Port, "/ws", cancellationToken: Ct);
+
+        var bytes = new MemoryStream();
+        bytes.Write(RawWebSocketClient.BuildFrame(Frame.Binary, new byte[70 * 1024]));
+        bytes.Write(RawWebSocketClient.BuildFrame(3, "reserved opcode"u8));
+        await raw.WriteRawAsync(bytes.ToArray(), Ct);
+
+        // Keep sending a little longer, unread by us (the 1009 waits in our receive buffer), like a client that has
+        // not looked at its socket yet.
+        for (var i = 0; i < 8; i++)
+        {
+            await raw.WriteRawAsync(RawWebSocketClient.BuildFrame(Frame.Binary, new byte[100]), Ct);
+            await Task.Delay(20, Ct);
+        }
+
+        var close = await raw.ReadUntilCloseAsync(cancellationToken: Ct);
+        Assert.Equal(1009, close?.CloseStatus);
+        Assert.True(await raw.WaitForServerCloseAsync(TimeSpan.FromSeconds(10), Ct));
+        var (_, info) = await handler.NextDisconnectedAsync();
+        Assert.Equal(DisconnectReason.MessageTooBig, info.Reason);
+    }
 }
