@@ -28,6 +28,7 @@ public sealed class OversizedMessageTests
 
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+        await client.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, null, Ct);
         var (_, info) = await handler.NextDisconnectedAsync();
         Assert.Equal(DisconnectReason.MessageTooBig, info.Reason);
         Assert.Empty(handler.Messages);

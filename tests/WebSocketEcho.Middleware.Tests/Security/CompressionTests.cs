@@ -86,10 +86,11 @@ public sealed class CompressionTests
 
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+        await send.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await client.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, null, Ct);
         var (_, info) = await handler.NextDisconnectedAsync();
         Assert.Equal(DisconnectReason.MessageTooBig, info.Reason);
         Assert.Empty(handler.Messages);
-        await send.WaitAsync(TimeSpan.FromSeconds(10), Ct);
     }
 
     private static async Task<string> ReceiveTextAsync(ClientWebSocket client)
