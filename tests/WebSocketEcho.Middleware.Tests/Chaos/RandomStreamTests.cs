@@ -85,6 +85,7 @@ public sealed class RandomStreamTests
             .Add("slowest TCP closes after the last byte sent", string.Join("; ", slowest.OrderByDescending(c => c.Took).Take(3).Select(c => $"{c.Took.TotalSeconds:0.00} s ({c.Case})")))
             .Add("failures", failures.Count)
             .Add("warnings/errors logged", problems.Count)
+            .Add("Kestrel heartbeat-slow warnings (machine saturated; not counted as problems)", server.SaturationWarnings)
             .Add("pooled buffers rented / returned", $"{server.Pool.Rents} / {server.Pool.Returns}")
             .Add("duration", $"{stopwatch.Elapsed.TotalSeconds:0.0} s")
             .Publish();
