@@ -22,8 +22,8 @@ public sealed class ConcurrentLoadTests
 
     // Stated margins over the warm baseline: the process after it served 2,000 connections once (so Kestrel's block
     // pool, the array pools and the thread pool are at their working size). Measured growth is 6-16 MiB: the test's
-    // own records of the run (~45,000 handler events) and array-pool buffers kept for reuse. A connection's objects
-    // kept alive (~20 KiB each: 40 MiB for 2,000) or a message's payload (~36 MiB for 36,000) would exceed it.
+    // own records of the run (~45,000 handler events) and array-pool buffers kept for reuse. Connections kept alive
+    // are caught exactly (weak references), whatever their size.
     private const long GcHeapMargin = 32L * 1024 * 1024;
     private const long RssMargin = 64L * 1024 * 1024;
 
@@ -49,9 +49,11 @@ public sealed class ConcurrentLoadTests
 
         var handler = ChaosServer.EchoHandler();
         var kindOf = new ConcurrentDictionary<string, PeerKind>(StringComparer.Ordinal);
+        var connections = new ConcurrentQueue<WeakReference>();
         handler.OnConnected = connection =>
         {
             kindOf[connection.Id] = Enum.Parse<PeerKind>(connection.HttpContext.Request.Query["kind"].ToString());
+            connections.Enqueue(new WeakReference(connection));
             return ValueTask.CompletedTask;
         };
         await using var server = await ChaosServer.StartAsync(handler, o =>
@@ -95,6 +97,7 @@ public sealed class ConcurrentLoadTests
         var closeTimedOut = server.App.Logs.GetSnapshot().Count(r => r.Category == Log.Category && r.Id.Id == 12);
         server.App.Logs.Clear();
         var after = server.MeasureMemory();
+        var stillAlive = connections.Count(c => c.IsAlive);
 
         var figures = new ChaosFigures("2,000 concurrent connections, 10% misbehaving")
             .Add("seed", Seed)
@@ -117,6 +120,7 @@ public sealed class ConcurrentLoadTests
             .Add("memory after the run", after)
             .Add("growth over warm, without Kestrel's idle pool: GC heap / RSS (margins)", $"{ProcessResources.Megabytes(after.GcHeapWithoutPool - before.GcHeapWithoutPool)} / {ProcessResources.Megabytes(after.RssWithoutPool - before.RssWithoutPool)} ({ProcessResources.Megabytes(GcHeapMargin)} / {ProcessResources.Megabytes(RssMargin)})")
             .Add("warm-up (2,000 clients x 2 messages)", $"{warmupWatch.Elapsed.TotalSeconds:0.0} s")
+            .Add("connection objects still alive after a full GC (of all opened)", $"{stillAlive} ({connections.Count})")
             .Add("open file descriptors after", ProcessResources.OpenFileDescriptors())
             .Add("duration of the run", $"{stopwatch.Elapsed.TotalSeconds:0.0} s");
         figures.Publish();
@@ -144,6 +148,7 @@ public sealed class ConcurrentLoadTests
         Assert.Equal(kinds.Count(k => k == PeerKind.HandlerException), handlerErrors);
         Assert.DoesNotContain(run.MisbehavingOutcomes, o => o.StartsWith("unexpected", StringComparison.Ordinal));
 
+        Assert.Equal(0, stillAlive);
         Assert.True(after.GcHeapWithoutPool - before.GcHeapWithoutPool <= GcHeapMargin, figures.ToString());
         Assert.True(after.RssWithoutPool - before.RssWithoutPool <= RssMargin, figures.ToString());
     }
