@@ -32,6 +32,9 @@ internal sealed class ChaosServer : IAsyncDisposable
         var meters = app.Services.GetRequiredService<IMeterFactory>();
         ActiveConnections = new MetricSum(meters, WebSocketMetrics.MeterName, "websocket.server.active_connections");
         _kestrelPooled = new MetricSum(meters, "Microsoft.AspNetCore.MemoryPool", "aspnetcore.memory_pool.pooled");
+        // Let tasks other tests left unobserved surface now, before listening.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         TaskScheduler.UnobservedTaskException += OnUnobserved;
     }
 
