@@ -49,6 +49,11 @@ internal sealed class WebSocketEndpoint
                 return notWebSocket(context);
             }
 
+            if (HandshakeValidator.TryRefuseWhatThePlatformAccepts(context.Request, out var refusal))
+            {
+                return RefuseAsync(context, refusal);
+            }
+
             var capture = new TransportCapture(upgrade, connect);
             if (upgrade is not null)
             {
