@@ -65,6 +65,11 @@ internal sealed class WebSocketEndpoint
                 features.Set<IHttpExtendedConnectFeature>(capture);
             }
 
+            if (features.Get<IHttpRequestLifetimeFeature>() is { } lifetime)
+            {
+                features.Set<IHttpRequestLifetimeFeature>(new LifetimeGate(lifetime));
+            }
+
             // Drop a handshake feature an earlier app.UseWebSockets() installed, so the platform builds a new one over the capture.
             features.Set<IHttpWebSocketFeature>(null);
             return _platformHandshake(context);
@@ -138,7 +143,7 @@ internal sealed class WebSocketEndpoint
             return;
         }
 
-        var connection = new WebSocketConnection(context, socket, capture?.Transport, _endpoint);
+        var connection = new WebSocketConnection(context, socket, capture?.Transport, context.Features.Get<IHttpRequestLifetimeFeature>() as LifetimeGate, _endpoint);
         if (!Registry.Add(connection))
         {
             connection.CloseForShutdown();
