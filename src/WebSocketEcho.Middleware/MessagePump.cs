@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
+using System.Text.Unicode;
 
 namespace WebSocketEcho.Middleware;
 
@@ -196,6 +197,14 @@ internal sealed class MessagePump
                 }
             }
 
+            // The platform validates text as it arrives, but skips the end-of-message check (no sequence left incomplete)
+            // when the final fragment is empty: an empty last frame after "...\xE2\x82" would pass. Only then check it here.
+            if (outcome == ReceiveOutcome.Complete && type == WebSocketMessageType.Text && result.Count == 0 && length > 0
+                && !Utf8.IsValid(buffer.AsSpan(0, length)))
+            {
+                outcome = ReceiveOutcome.InvalidUtf8;
+            }
+
             if (outcome != ReceiveOutcome.Complete)
             {
                 if (buffer.Length > 0)
@@ -240,6 +249,10 @@ internal sealed class MessagePump
         {
             case ReceiveOutcome.PeerClosed:
                 return connection.OnPeerCloseAsync();
+            case ReceiveOutcome.InvalidUtf8:
+                var error = new WebSocketException(WebSocketError.Faulted, "The text message ends with an incomplete UTF-8 sequence.");
+                Log.ProtocolError(_endpoint.Logger, connection.Id, WebSocketCloseStatus.InvalidPayloadData, error);
+                return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.ProtocolError, WebSocketCloseStatus.InvalidPayloadData, "Invalid UTF-8", error));
             case ReceiveOutcome.TooBig:
                 Log.MessageTooBig(_endpoint.Logger, connection.Id, settings.MaxMessageSize);
                 return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.MessageTooBig, WebSocketCloseStatus.MessageTooBig, "Message too big", null));
@@ -299,5 +312,6 @@ internal sealed class MessagePump
         TooBig,
         TooManyFragments,
         PeerClosed,
+        InvalidUtf8,
     }
 }

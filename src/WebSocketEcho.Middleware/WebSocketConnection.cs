@@ -25,6 +25,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     private readonly EndpointContext _endpoint;
     private readonly TransportStream? _transport;
+    private readonly LifetimeGate? _lifetime;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closed = new();
     private Dictionary<object, object?>? _items;
@@ -39,11 +40,12 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private volatile bool _transportFailed;
     private volatile bool _ended;
 
-    public WebSocketConnection(HttpContext httpContext, WebSocket socket, TransportStream? transport, EndpointContext endpoint)
+    public WebSocketConnection(HttpContext httpContext, WebSocket socket, TransportStream? transport, LifetimeGate? lifetime, EndpointContext endpoint)
     {
         HttpContext = httpContext;
         Socket = socket;
         _transport = transport;
+        _lifetime = lifetime;
         _endpoint = endpoint;
         Id = httpContext.TraceIdentifier;
         _lastReceiveAt = Now();
@@ -277,7 +279,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     /// <summary>
     /// Ends the transport: after a protocol error, first drains what the peer already sent so the close frame is not
-    /// lost to a TCP reset; then disposes the socket, which closes TCP. Then fires <see cref="ConnectionClosed"/>.
+    /// lost to a TCP reset; then disposes the socket without letting the platform turn that into an abort, so TCP ends
+    /// with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
     /// </summary>
     internal async Task EndAsync()
     {
@@ -304,6 +307,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
 
         _ended = true;
+        _lifetime?.IgnoreAborts();
         Socket.Dispose();
         try
         {

@@ -49,6 +49,11 @@ internal sealed class WebSocketEndpoint
                 return notWebSocket(context);
             }
 
+            if (HandshakeValidator.TryRefuseWhatThePlatformAccepts(context.Request, out var refusal))
+            {
+                return RefuseAsync(context, refusal);
+            }
+
             var capture = new TransportCapture(upgrade, connect);
             if (upgrade is not null)
             {
@@ -58,6 +63,11 @@ internal sealed class WebSocketEndpoint
             if (connect is not null)
             {
                 features.Set<IHttpExtendedConnectFeature>(capture);
+            }
+
+            if (features.Get<IHttpRequestLifetimeFeature>() is { } lifetime)
+            {
+                features.Set<IHttpRequestLifetimeFeature>(new LifetimeGate(lifetime));
             }
 
             // Drop a handshake feature an earlier app.UseWebSockets() installed, so the platform builds a new one over the capture.
@@ -133,7 +143,7 @@ internal sealed class WebSocketEndpoint
             return;
         }
 
-        var connection = new WebSocketConnection(context, socket, capture?.Transport, _endpoint);
+        var connection = new WebSocketConnection(context, socket, capture?.Transport, context.Features.Get<IHttpRequestLifetimeFeature>() as LifetimeGate, _endpoint);
         if (!Registry.Add(connection))
         {
             connection.CloseForShutdown();
