@@ -143,7 +143,7 @@ internal sealed partial class SampleServer : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"Now listening on: (?<address>https?://\S+)")]
+    [GeneratedRegex(@"Now listening on: (?<address>https?://[^\s""]+)")]
     private static partial Regex ListeningLine();
 
     private void OnOutput(string? line)
