@@ -187,9 +187,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             TrySetOutcome(new DisconnectInfo(DisconnectReason.ProtocolError, written, null, error));
             Log.ProtocolError(logger, Id, written, error);
         }
-        else if (IsKeepAliveTimeout(error))
+        else if (FindKeepAliveTimeout(error) is { } keepAliveTimeout)
         {
-            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, error));
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, keepAliveTimeout));
             Log.KeepAliveTimeout(logger, Id, _endpoint.Settings.KeepAliveTimeout);
         }
         else if (error is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType })
@@ -320,17 +320,45 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private static WebSocketException ClosedError() =>
         new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
 
-    private static bool IsKeepAliveTimeout(Exception error)
+    /// <summary>Finds the platform's keep-alive timeout error in <paramref name="error"/>, or returns null.</summary>
+    private static WebSocketException? FindKeepAliveTimeoutError(Exception? error) => error switch
     {
-        for (var e = error; e is not null; e = e.InnerException)
+        null => null,
+        WebSocketException ws when ws.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal) => ws,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(FindKeepAliveTimeoutError).FirstOrDefault(e => e is not null),
+        _ => FindKeepAliveTimeoutError(error.InnerException),
+    };
+
+    /// <summary>
+    /// Finds out whether a failed receive means the keep-alive timed out, and the platform's error that says so. The
+    /// platform's WebSocket aborts itself then and keeps that error: when the transport's pending read fails with a
+    /// non-cancellation error, the receive throws it wrapped together with the keep-alive error; but Kestrel fails the
+    /// read with a ConnectionAbortedException, a cancellation, which the receive rethrows as is. The keep-alive error is
+    /// then only reported by the next call on the aborted socket, as the inner exception of its invalid-state error: ask once.
+    /// </summary>
+    private WebSocketException? FindKeepAliveTimeout(Exception error)
+    {
+        var settings = _endpoint.Settings;
+        if (!settings.KeepAliveEnabled || settings.KeepAliveTimeout == Timeout.InfiniteTimeSpan)
         {
-            if (e is WebSocketException && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal))
-            {
-                return true;
-            }
+            return null;
         }
 
-        return false;
+        var found = FindKeepAliveTimeoutError(error);
+        if (found is not null || Socket.State != WebSocketState.Aborted)
+        {
+            return found;
+        }
+
+        var probe = Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+        if (!probe.IsCompleted)
+        {
+            // Not expected on an aborted socket; do not leave the receive unobserved.
+            Observe(probe.AsTask());
+            return null;
+        }
+
+        return probe.IsFaulted ? FindKeepAliveTimeoutError(probe.AsTask().Exception) : null;
     }
 
     private static void Observe(Task task)
