@@ -27,6 +27,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private readonly TransportStream? _transport;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closed = new();
+    private readonly CancellationToken _transportLost;
     private Dictionary<object, object?>? _items;
     private StrongBox<DisconnectInfo>? _outcome;
     private Task? _closeFrameSend;
@@ -47,6 +48,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         _endpoint = endpoint;
         Id = httpContext.TraceIdentifier;
         _lastReceiveAt = Now();
+
+        // The server fires RequestAborted when the underlying connection is gone (reset, closed, or aborted). Kestrel
+        // then silently drops writes to the upgraded stream, so without this check a handler that keeps sending to a
+        // vanished peer would spin forever instead of getting an exception.
+        _transportLost = httpContext.RequestAborted;
     }
 
     public string Id { get; }
@@ -124,6 +130,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         if (CloseStarted || _ended)
         {
             return ValueTask.FromException(ClosedError());
+        }
+
+        if (_transportLost.IsCancellationRequested)
+        {
+            return ValueTask.FromException(LostError());
         }
 
         long length = payload.Length;
@@ -421,6 +432,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
                 throw ClosedError();
             }
 
+            if (_transportLost.IsCancellationRequested)
+            {
+                throw LostError();
+            }
+
             Volatile.Write(ref _sendStartedAt, Now());
             send = Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
         }
@@ -479,6 +495,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
                 throw ClosedError();
             }
 
+            if (_transportLost.IsCancellationRequested)
+            {
+                throw LostError();
+            }
+
             Volatile.Write(ref _sendStartedAt, Now());
             await Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None).ConfigureAwait(false);
             _endpoint.Metrics.MessageSent(_endpoint.Name, type, (int)length);
@@ -500,6 +521,13 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         _sendLock.Release();
     }
 
+    /// <summary>The underlying connection is gone: a send can never reach the peer.</summary>
+    private WebSocketException LostError()
+    {
+        _transportFailed = true;
+        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost: the underlying connection was reset or closed.");
+    }
+
     private Exception Translate(Exception error)
     {
         if (error is WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } && error.InnerException is null)
@@ -508,6 +536,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
 
         _transportFailed = true;
+        if (error is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } && error.InnerException is null)
+        {
+            return error; // LostError: already says the connection was lost.
+        }
+
         return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost while sending.", error);
     }
 
