@@ -36,6 +36,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private long _lastReceiveAt;
     private long _closeStartedAt;
     private int _closeStarted;
+    private int _closeTimedOut;
     private volatile bool _peerClosed;
     private volatile bool _transportFailed;
     private volatile bool _ended;
@@ -262,7 +263,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         var closeStartedAt = Volatile.Read(ref _closeStartedAt);
         if (closeStartedAt != 0)
         {
-            if (now - closeStartedAt > settings.CloseTimeoutMs)
+            // Once: the connection stays registered until its pump has finished, which can take more than one tick.
+            if (now - closeStartedAt > settings.CloseTimeoutMs && Interlocked.Exchange(ref _closeTimedOut, 1) == 0)
             {
                 if (!_peerClosed)
                 {
