@@ -28,6 +28,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private readonly LifetimeGate? _lifetime;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closed = new();
+    private readonly CancellationToken _transportLost;
     private Dictionary<object, object?>? _items;
     private StrongBox<DisconnectInfo>? _outcome;
     private Task? _closeFrameSend;
@@ -36,6 +37,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private long _lastReceiveAt;
     private long _closeStartedAt;
     private int _closeStarted;
+    private int _closeTimedOut;
     private volatile bool _peerClosed;
     private volatile bool _transportFailed;
     private volatile bool _ended;
@@ -49,6 +51,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         _endpoint = endpoint;
         Id = httpContext.TraceIdentifier;
         _lastReceiveAt = Now();
+
+        // The server fires RequestAborted when the underlying connection is gone (reset, closed, or aborted). Kestrel
+        // then silently drops writes to the upgraded stream, so without this check a handler that keeps sending to a
+        // vanished peer would spin forever instead of getting an exception.
+        _transportLost = httpContext.RequestAborted;
     }
 
     public string Id { get; }
@@ -128,6 +135,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             return ValueTask.FromException(ClosedError());
         }
 
+        if (_transportLost.IsCancellationRequested)
+        {
+            return ValueTask.FromException(LostError());
+        }
+
         long length = payload.Length;
         var pending = Interlocked.Add(ref _pendingSendBytes, length);
         if (pending != length && pending > _endpoint.Settings.MaxPendingSendBytes)
@@ -189,9 +201,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             TrySetOutcome(new DisconnectInfo(DisconnectReason.ProtocolError, written, null, error));
             Log.ProtocolError(logger, Id, written, error);
         }
-        else if (IsKeepAliveTimeout(error))
+        else if (FindKeepAliveTimeout(error) is { } keepAliveTimeout)
         {
-            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, error));
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, keepAliveTimeout));
             Log.KeepAliveTimeout(logger, Id, _endpoint.Settings.KeepAliveTimeout);
         }
         else if (error is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType })
@@ -253,7 +265,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         var closeStartedAt = Volatile.Read(ref _closeStartedAt);
         if (closeStartedAt != 0)
         {
-            if (now - closeStartedAt > settings.CloseTimeoutMs)
+            // Once: the connection stays registered until its pump has finished, which can take more than one tick.
+            if (now - closeStartedAt > settings.CloseTimeoutMs && Interlocked.Exchange(ref _closeTimedOut, 1) == 0)
             {
                 if (!_peerClosed)
                 {
@@ -324,17 +337,45 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private static WebSocketException ClosedError() =>
         new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
 
-    private static bool IsKeepAliveTimeout(Exception error)
+    /// <summary>Finds the platform's keep-alive timeout error in <paramref name="error"/>, or returns null.</summary>
+    private static WebSocketException? FindKeepAliveTimeoutError(Exception? error) => error switch
     {
-        for (var e = error; e is not null; e = e.InnerException)
+        null => null,
+        WebSocketException ws when ws.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal) => ws,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(FindKeepAliveTimeoutError).FirstOrDefault(e => e is not null),
+        _ => FindKeepAliveTimeoutError(error.InnerException),
+    };
+
+    /// <summary>
+    /// Finds out whether a failed receive means the keep-alive timed out, and the platform's error that says so. The
+    /// platform's WebSocket aborts itself then and keeps that error: when the transport's pending read fails with a
+    /// non-cancellation error, the receive throws it wrapped together with the keep-alive error; but Kestrel fails the
+    /// read with a ConnectionAbortedException, a cancellation, which the receive rethrows as is. The keep-alive error is
+    /// then only reported by the next call on the aborted socket, as the inner exception of its invalid-state error: ask once.
+    /// </summary>
+    private WebSocketException? FindKeepAliveTimeout(Exception error)
+    {
+        var settings = _endpoint.Settings;
+        if (!settings.KeepAliveEnabled || settings.KeepAliveTimeout == Timeout.InfiniteTimeSpan)
         {
-            if (e is WebSocketException && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal))
-            {
-                return true;
-            }
+            return null;
         }
 
-        return false;
+        var found = FindKeepAliveTimeoutError(error);
+        if (found is not null || Socket.State != WebSocketState.Aborted)
+        {
+            return found;
+        }
+
+        var probe = Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+        if (!probe.IsCompleted)
+        {
+            // Not expected on an aborted socket; do not leave the receive unobserved.
+            Observe(probe.AsTask());
+            return null;
+        }
+
+        return probe.IsFaulted ? FindKeepAliveTimeoutError(probe.AsTask().Exception) : null;
     }
 
     private static void Observe(Task task)
@@ -397,6 +438,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
                 throw ClosedError();
             }
 
+            if (_transportLost.IsCancellationRequested)
+            {
+                throw LostError();
+            }
+
             Volatile.Write(ref _sendStartedAt, Now());
             send = Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
         }
@@ -455,6 +501,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
                 throw ClosedError();
             }
 
+            if (_transportLost.IsCancellationRequested)
+            {
+                throw LostError();
+            }
+
             Volatile.Write(ref _sendStartedAt, Now());
             await Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None).ConfigureAwait(false);
             _endpoint.Metrics.MessageSent(_endpoint.Name, type, (int)length);
@@ -476,6 +527,13 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         _sendLock.Release();
     }
 
+    /// <summary>The underlying connection is gone: a send can never reach the peer.</summary>
+    private WebSocketException LostError()
+    {
+        _transportFailed = true;
+        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost: the underlying connection was reset or closed.");
+    }
+
     private Exception Translate(Exception error)
     {
         if (error is WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } && error.InnerException is null)
@@ -484,6 +542,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
 
         _transportFailed = true;
+        if (error is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } && error.InnerException is null)
+        {
+            return error; // LostError: already says the connection was lost.
+        }
+
         return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost while sending.", error);
     }
 

@@ -198,6 +198,27 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
     public Task SendFrameAsync(byte opcode, ReadOnlySpan<byte> payload, bool fin = true, bool mask = true, byte rsv = 0, CancellationToken cancellationToken = default) =>
         WriteRawAsync(BuildFrame(opcode, payload, fin, mask, rsv), cancellationToken);
 
+    /// <summary>
+    /// Sends one message split into frames of <paramref name="fragmentSize"/> bytes (the last may be shorter): the first
+    /// frame carries <paramref name="opcode"/>, the rest are continuations. All frames go out in one write.
+    /// </summary>
+    public Task SendFragmentedAsync(byte opcode, ReadOnlySpan<byte> payload, int fragmentSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fragmentSize, 1);
+        using var frames = new MemoryStream();
+        var offset = 0;
+        do
+        {
+            var length = Math.Min(fragmentSize, payload.Length - offset);
+            var last = offset + length == payload.Length;
+            frames.Write(BuildFrame(offset == 0 ? opcode : Frame.Continuation, payload.Slice(offset, length), fin: last));
+            offset += length;
+        }
+        while (offset < payload.Length);
+
+        return WriteRawAsync(frames.ToArray(), cancellationToken);
+    }
+
     public Task SendTextAsync(string text, CancellationToken cancellationToken = default) =>
         SendFrameAsync(Frame.Text, Encoding.UTF8.GetBytes(text), cancellationToken: cancellationToken);
 
