@@ -36,17 +36,24 @@ internal sealed class TestApp : IAsyncDisposable
     /// <summary>Gets the ws:// address of <paramref name="path"/> on the Kestrel server.</summary>
     public Uri WebSocketUri(string path) => new($"ws://127.0.0.1:{Port}{path}");
 
-    /// <summary>Starts real Kestrel on 127.0.0.1, port 0.</summary>
+    /// <summary>
+    /// Starts real Kestrel on 127.0.0.1, port 0. <paramref name="configureBuilder"/> runs first, for configuration
+    /// sources and other builder settings. If the host fails to start, the app is disposed and the exception thrown.
+    /// </summary>
     public static Task<TestApp> StartKestrelAsync(
         Action<WebApplication> configureApp,
         Action<IServiceCollection>? configureServices = null,
         Action<KestrelServerOptions>? configureKestrel = null,
-        HttpProtocols protocols = HttpProtocols.Http1) =>
-        StartAsync(useTestServer: false, configureApp, configureServices, configureKestrel, protocols);
+        HttpProtocols protocols = HttpProtocols.Http1,
+        Action<WebApplicationBuilder>? configureBuilder = null) =>
+        StartAsync(useTestServer: false, configureApp, configureServices, configureKestrel, protocols, configureBuilder);
 
     /// <summary>Starts the app on TestHost (in memory; its WebSocket client exchanges messages, not frames).</summary>
-    public static Task<TestApp> StartTestHostAsync(Action<WebApplication> configureApp, Action<IServiceCollection>? configureServices = null) =>
-        StartAsync(useTestServer: true, configureApp, configureServices, null, HttpProtocols.Http1);
+    public static Task<TestApp> StartTestHostAsync(
+        Action<WebApplication> configureApp,
+        Action<IServiceCollection>? configureServices = null,
+        Action<WebApplicationBuilder>? configureBuilder = null) =>
+        StartAsync(useTestServer: true, configureApp, configureServices, null, HttpProtocols.Http1, configureBuilder);
 
     public Task StopAsync() => _app.StopAsync();
 
@@ -70,7 +77,8 @@ internal sealed class TestApp : IAsyncDisposable
         Action<WebApplication> configureApp,
         Action<IServiceCollection>? configureServices,
         Action<KestrelServerOptions>? configureKestrel,
-        HttpProtocols protocols)
+        HttpProtocols protocols,
+        Action<WebApplicationBuilder>? configureBuilder)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -89,10 +97,19 @@ internal sealed class TestApp : IAsyncDisposable
             });
         }
 
+        configureBuilder?.Invoke(builder);
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
-        configureApp(app);
-        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            configureApp(app);
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
 
         Uri? address = null;
         if (!useTestServer)

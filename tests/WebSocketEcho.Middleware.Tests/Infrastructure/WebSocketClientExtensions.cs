@@ -1,0 +1,68 @@
+using System.Net.WebSockets;
+using System.Text;
+
+namespace WebSocketEcho.Middleware.Tests.Infrastructure;
+
+/// <summary>One whole message (or the close) a test client received.</summary>
+internal sealed record ReceivedMessage(WebSocketMessageType Type, byte[] Payload, WebSocketCloseStatus? CloseStatus)
+{
+    public string Text => Encoding.UTF8.GetString(Payload);
+}
+
+/// <summary>Whole-message send and receive for platform WebSocket clients (ClientWebSocket, TestHost's client), bounded in time.</summary>
+internal static class WebSocketClientExtensions
+{
+    private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(15);
+
+    public static Task SendTextAsync(this WebSocket socket, string text, CancellationToken cancellationToken) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    public static Task SendBinaryAsync(this WebSocket socket, byte[] data, CancellationToken cancellationToken) =>
+        socket.SendAsync(data, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+
+    /// <summary>Receives one whole message, or the peer's close; throws <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public static async Task<ReceivedMessage> ReceiveMessageAsync(this WebSocket socket, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? s_defaultTimeout;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(limit);
+        using var payload = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, cts.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return new ReceivedMessage(result.MessageType, [], result.CloseStatus);
+                }
+
+                payload.Write(buffer, 0, result.Count);
+                if (result.EndOfMessage)
+                {
+                    return new ReceivedMessage(result.MessageType, payload.ToArray(), null);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No whole message within {limit}.");
+        }
+    }
+
+    /// <summary>Receives one whole text message and returns its text.</summary>
+    public static async Task<string> ReceiveTextAsync(this WebSocket socket, CancellationToken cancellationToken)
+    {
+        var message = await socket.ReceiveMessageAsync(cancellationToken);
+        Assert.Equal(WebSocketMessageType.Text, message.Type);
+        return message.Text;
+    }
+
+    /// <summary>Sends <paramref name="text"/> and returns the text of the reply.</summary>
+    public static async Task<string> EchoAsync(this WebSocket socket, string text, CancellationToken cancellationToken)
+    {
+        await socket.SendTextAsync(text, cancellationToken);
+        return await socket.ReceiveTextAsync(cancellationToken);
+    }
+}
