@@ -14,12 +14,13 @@ namespace WebSocketEcho.Packaging.Tests;
 [Collection(DotNetCliTests.Name)]
 public sealed class NativeAotTests
 {
+    private const string AllowedOrigin = "https://app.example.com";
     private static readonly string[] s_libraryDirectories = ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu"];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Sample_published_with_PublishAot_has_no_warnings_serves_the_page_echoes_and_stops_on_SIGTERM_with_1001()
+    public async Task Sample_published_with_PublishAot_has_no_warnings_serves_the_page_echoes_binds_origins_and_stops_on_SIGTERM_with_1001()
     {
         RequireNativeToolchain();
         using var temp = new TempFolder("wse-aot");
@@ -37,7 +38,9 @@ public sealed class NativeAotTests
         Assert.True(IsElfExecutable(binary), $"{binary} is not a native executable.");
         Assert.False(File.Exists(Path.Combine(publishDirectory, "WebSocketEcho.Sample.dll")), "A Native AOT publish has no managed entry assembly.");
 
-        var (server, address) = await ServerProcess.StartAsync(binary, [], publishDirectory, Timeouts.AppStart);
+        // A list option from the command line: configuration binding (source-generated for AOT) fills AllowedOrigins.
+        var (server, address) = await ServerProcess.StartAsync(
+            binary, ["--Echo:WebSocket:AllowedOrigins:0=" + AllowedOrigin], publishDirectory, Timeouts.AppStart);
         using (server)
         {
             using var http = new HttpClient { BaseAddress = address };
@@ -54,6 +57,9 @@ public sealed class NativeAotTests
             Assert.Equal(WebSocketMessageType.Text, reply.MessageType);
             Assert.Equal("Received:  Hello, AOT", Encoding.UTF8.GetString(buffer, 0, reply.Count));
 
+            Assert.Equal(HttpStatusCode.SwitchingProtocols, await ConnectStatusAsync(address, AllowedOrigin));
+            Assert.Equal(HttpStatusCode.Forbidden, await ConnectStatusAsync(address, "https://evil.example"));
+
             // Graceful shutdown in the native binary: the open connection gets 1001 Going Away, the process exits with 0.
             var closing = client.ReceiveAsync(buffer, Ct);
             var stopping = server.StopGracefullyAsync(Timeouts.AppStart);
@@ -63,6 +69,25 @@ public sealed class NativeAotTests
             await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
             Assert.Equal(0, await stopping);
         }
+    }
+
+    /// <summary>Opens a WebSocket to /echo from a page of <paramref name="origin"/>; returns the handshake's HTTP status.</summary>
+    private static async Task<HttpStatusCode> ConnectStatusAsync(Uri address, string origin)
+    {
+        using var client = new ClientWebSocket();
+        client.Options.CollectHttpResponseDetails = true;
+        client.Options.SetRequestHeader("Origin", origin);
+        try
+        {
+            await client.ConnectAsync(new Uri($"ws://{address.Authority}/echo"), Ct);
+            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        }
+        catch (WebSocketException)
+        {
+            // Refused: the status code tells why.
+        }
+
+        return client.HttpStatusCode;
     }
 
     private static void RequireNativeToolchain()
