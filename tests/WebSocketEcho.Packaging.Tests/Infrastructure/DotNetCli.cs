@@ -13,9 +13,9 @@ internal sealed record CommandResult(string CommandLine, int ExitCode, string Ou
 }
 
 /// <summary>
-/// Runs the dotnet CLI as a user would, bounded in time. Build servers and node reuse are off so that no process
-/// outlives the command (and holds its output open), and the MSBuild variables of the `dotnet test` that runs these
-/// tests are not inherited.
+/// Runs the dotnet CLI as a user would, bounded in time and at below-normal priority. Build servers and node reuse
+/// are off so that no process outlives the command (and holds its output open), and the MSBuild variables of the
+/// `dotnet test` that runs these tests are not inherited.
 /// </summary>
 internal static class DotNetCli
 {
@@ -34,6 +34,18 @@ internal static class DotNetCli
         process.OutputDataReceived += (_, e) => Append(output, e.Data);
         process.ErrorDataReceived += (_, e) => Append(output, e.Data);
         process.Start();
+
+        // Builds are background work: when `dotnet test` runs the other test projects at the same time, their servers
+        // and clients (with timeouts) get the CPU first. MSBuild, the compilers and ILC inherit the lower priority.
+        try
+        {
+            process.PriorityClass = ProcessPriorityClass.BelowNormal;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already exited, or not permitted: the command still runs, just at normal priority.
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
