@@ -27,7 +27,7 @@ internal sealed class MessagePump
         var started = Stopwatch.GetTimestamp();
         var endpoint = _endpoint;
         Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.SubProtocol);
-        endpoint.Metrics.ConnectionOpened(endpoint.Name);
+        var countedActive = endpoint.Metrics.ConnectionOpened(endpoint.Name);
         try
         {
             var connected = true;
@@ -69,7 +69,7 @@ internal sealed class MessagePump
 
             var duration = Stopwatch.GetElapsedTime(started);
             Log.ConnectionClosed(endpoint.Logger, connection.Id, outcome, duration);
-            endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration);
+            endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration, countedActive);
         }
     }
 

@@ -108,17 +108,24 @@ internal sealed class TestApp : IAsyncDisposable
     /// <summary>The terminal middleware of test apps: answers "next:" + the path, so a test sees what passed the endpoint by.</summary>
     public static Task NextMiddleware(HttpContext context) => context.Response.WriteAsync("next:" + context.Request.Path);
 
-    /// <summary>Starts real Kestrel on 127.0.0.1, port 0.</summary>
+    /// <summary>
+    /// Starts real Kestrel on 127.0.0.1, port 0. <paramref name="configureBuilder"/> runs first, for configuration
+    /// sources and other builder settings. If the host fails to start, the app is disposed and the exception thrown.
+    /// </summary>
     public static Task<TestApp> StartKestrelAsync(
         Action<WebApplication> configureApp,
         Action<IServiceCollection>? configureServices = null,
         Action<KestrelServerOptions>? configureKestrel = null,
-        HttpProtocols protocols = HttpProtocols.Http1) =>
-        StartAsync(useTestServer: false, configureApp, configureServices, configureKestrel, protocols);
+        HttpProtocols protocols = HttpProtocols.Http1,
+        Action<WebApplicationBuilder>? configureBuilder = null) =>
+        StartAsync(useTestServer: false, configureApp, configureServices, configureKestrel, protocols, configureBuilder);
 
     /// <summary>Starts the app on TestHost (in memory; its WebSocket client exchanges messages, not frames).</summary>
-    public static Task<TestApp> StartTestHostAsync(Action<WebApplication> configureApp, Action<IServiceCollection>? configureServices = null) =>
-        StartAsync(useTestServer: true, configureApp, configureServices, null, HttpProtocols.Http1);
+    public static Task<TestApp> StartTestHostAsync(
+        Action<WebApplication> configureApp,
+        Action<IServiceCollection>? configureServices = null,
+        Action<WebApplicationBuilder>? configureBuilder = null) =>
+        StartAsync(useTestServer: true, configureApp, configureServices, null, HttpProtocols.Http1, configureBuilder);
 
     public Task StopAsync() => _app.StopAsync();
 
@@ -148,7 +155,8 @@ internal sealed class TestApp : IAsyncDisposable
         Action<WebApplication> configureApp,
         Action<IServiceCollection>? configureServices,
         Action<KestrelServerOptions>? configureKestrel,
-        HttpProtocols protocols)
+        HttpProtocols protocols,
+        Action<WebApplicationBuilder>? configureBuilder)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -167,10 +175,19 @@ internal sealed class TestApp : IAsyncDisposable
             });
         }
 
+        configureBuilder?.Invoke(builder);
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
-        configureApp(app);
-        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            configureApp(app);
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
 
         Uri? address = null;
         if (!useTestServer)

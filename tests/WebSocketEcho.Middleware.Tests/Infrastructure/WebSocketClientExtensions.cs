@@ -12,32 +12,49 @@ internal sealed record ReceivedMessage(WebSocketMessageType Type, byte[] Payload
         Type == WebSocketMessageType.Close ? $"Close({(int?)CloseStatus} \"{CloseDescription}\")" : $"{Type}({Payload.Length} bytes)";
 }
 
-/// <summary>Whole-message send and receive for the clients tests use (ClientWebSocket and TestHost's in-memory client).</summary>
+/// <summary>Whole-message send and receive for the clients tests use (ClientWebSocket and TestHost's in-memory client), bounded in time.</summary>
 internal static class WebSocketClientExtensions
 {
-    public static Task SendTextAsync(this WebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text).AsMemory(), WebSocketMessageType.Text, endOfMessage: true, TestContext.Current.CancellationToken).AsTask();
+    private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(15);
 
-    /// <summary>Receives frames until the end of a message (or a close frame); fails after <paramref name="timeout"/> (default 10 s).</summary>
-    public static async Task<ReceivedMessage> ReceiveMessageAsync(this WebSocket socket, TimeSpan? timeout = null)
+    public static Task SendTextAsync(this WebSocket socket, string text, CancellationToken cancellationToken) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    public static Task SendBinaryAsync(this WebSocket socket, byte[] data, CancellationToken cancellationToken) =>
+        socket.SendAsync(data, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+
+    /// <summary>Receives frames until the end of a message (or a close frame); throws <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public static Task<ReceivedMessage> ReceiveMessageAsync(this WebSocket socket, TimeSpan? timeout = null) =>
+        socket.ReceiveMessageAsync(TestContext.Current.CancellationToken, timeout);
+
+    /// <summary>Receives one whole message, or the peer's close; throws <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public static async Task<ReceivedMessage> ReceiveMessageAsync(this WebSocket socket, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(10));
+        var limit = timeout ?? s_defaultTimeout;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(limit);
         using var payload = new MemoryStream();
         var buffer = new byte[16 * 1024];
-        while (true)
+        try
         {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(), cts.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
+            while (true)
             {
-                return new ReceivedMessage(WebSocketMessageType.Close, [], socket.CloseStatus, socket.CloseStatusDescription);
-            }
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), cts.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return new ReceivedMessage(WebSocketMessageType.Close, [], socket.CloseStatus, socket.CloseStatusDescription);
+                }
 
-            payload.Write(buffer, 0, result.Count);
-            if (result.EndOfMessage)
-            {
-                return new ReceivedMessage(result.MessageType, payload.ToArray(), null, null);
+                payload.Write(buffer, 0, result.Count);
+                if (result.EndOfMessage)
+                {
+                    return new ReceivedMessage(result.MessageType, payload.ToArray(), null, null);
+                }
             }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No whole message within {limit}.");
         }
     }
 
@@ -54,12 +71,22 @@ internal static class WebSocketClientExtensions
         }
     }
 
-    /// <summary>Sends a text message and returns the reply's text.</summary>
-    public static async Task<string> RoundTripAsync(this WebSocket socket, string text)
+    /// <summary>Receives one whole text message and returns its text.</summary>
+    public static async Task<string> ReceiveTextAsync(this WebSocket socket, CancellationToken cancellationToken)
     {
-        await socket.SendTextAsync(text);
-        var reply = await socket.ReceiveMessageAsync();
-        Assert.Equal(WebSocketMessageType.Text, reply.Type);
-        return reply.Text;
+        var message = await socket.ReceiveMessageAsync(cancellationToken);
+        Assert.Equal(WebSocketMessageType.Text, message.Type);
+        return message.Text;
     }
+
+    /// <summary>Sends <paramref name="text"/> and returns the text of the reply.</summary>
+    public static async Task<string> EchoAsync(this WebSocket socket, string text, CancellationToken cancellationToken)
+    {
+        await socket.SendTextAsync(text, cancellationToken);
+        return await socket.ReceiveTextAsync(cancellationToken);
+    }
+
+    /// <summary>Sends a text message and returns the reply's text.</summary>
+    public static Task<string> RoundTripAsync(this WebSocket socket, string text) =>
+        socket.EchoAsync(text, TestContext.Current.CancellationToken);
 }

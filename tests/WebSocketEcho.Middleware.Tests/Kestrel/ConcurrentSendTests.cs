@@ -84,7 +84,7 @@ public sealed class ConcurrentSendTests
         var outside = Task.WhenAll(Enumerable.Range(0, Senders).Select(s => Task.Run(() => SendAllAsync(connection, s), Ct)));
         for (var i = 0; i < 100; i++)
         {
-            await client.SendTextAsync($"echo {i}");
+            await client.SendTextAsync($"echo {i}", TestContext.Current.CancellationToken);
         }
 
         await outside;

@@ -61,7 +61,7 @@ public sealed class KeepAliveTests
 
         Assert.Equal(WebSocketState.Open, connection.State);
         Assert.Equal(0, handler.DisconnectedCount);
-        await client.SendTextAsync("still alive");
+        await client.SendTextAsync("still alive", TestContext.Current.CancellationToken);
         var reply = await receive;
         Assert.Equal("still alive", reply.Text);
 

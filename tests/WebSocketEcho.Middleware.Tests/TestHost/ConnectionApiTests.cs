@@ -20,7 +20,7 @@ public sealed class ConnectionApiTests
         await using var app = await TestApp.StartTestHostAsync(handler);
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await socket.SendTextAsync("close please");
+        await socket.SendTextAsync("close please", TestContext.Current.CancellationToken);
         var close = await socket.ReceiveMessageAsync();
         Assert.Equal((WebSocketCloseStatus)status, close.CloseStatus);
         Assert.Equal(reason, close.CloseDescription);
@@ -61,7 +61,7 @@ public sealed class ConnectionApiTests
         await using var app = await TestApp.StartTestHostAsync(handler);
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await socket.SendTextAsync("close twice");
+        await socket.SendTextAsync("close twice", TestContext.Current.CancellationToken);
         var close = await socket.ReceiveMessageAsync();
         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
 

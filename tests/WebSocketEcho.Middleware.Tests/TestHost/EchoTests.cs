@@ -18,7 +18,7 @@ public sealed class EchoTests
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler("Received:  "));
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await socket.SendTextAsync(text);
+        await socket.SendTextAsync(text, TestContext.Current.CancellationToken);
         var reply = await socket.ReceiveMessageAsync();
 
         Assert.Equal(WebSocketMessageType.Text, reply.Type);
@@ -34,7 +34,7 @@ public sealed class EchoTests
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler());
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await socket.SendTextAsync(text);
+        await socket.SendTextAsync(text, TestContext.Current.CancellationToken);
         var reply = await socket.ReceiveMessageAsync();
 
         Assert.Equal(WebSocketMessageType.Text, reply.Type);
@@ -80,7 +80,7 @@ public sealed class EchoTests
         {
             if (i % 2 == 0)
             {
-                await socket.SendTextAsync("text " + i);
+                await socket.SendTextAsync("text " + i, TestContext.Current.CancellationToken);
             }
             else
             {

@@ -20,7 +20,7 @@ public sealed class HandlerFailureTests
         var badConnection = await handler.NextConnectedAsync();
         using var good = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await bad.SendTextAsync("boom");
+        await bad.SendTextAsync("boom", TestContext.Current.CancellationToken);
         var close = await bad.ReceiveMessageAsync();
         Assert.Equal(WebSocketCloseStatus.InternalServerError, close.CloseStatus);
         Assert.DoesNotContain("secret", close.CloseDescription ?? string.Empty, StringComparison.Ordinal);
@@ -55,7 +55,7 @@ public sealed class HandlerFailureTests
         await using var app = await TestApp.StartTestHostAsync(handler);
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await socket.SendTextAsync("anything");
+        await socket.SendTextAsync("anything", TestContext.Current.CancellationToken);
 
         Assert.Equal(WebSocketCloseStatus.InternalServerError, (await socket.ReceiveMessageAsync()).CloseStatus);
         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
@@ -71,7 +71,7 @@ public sealed class HandlerFailureTests
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
         var connection = await handler.NextConnectedAsync();
 
-        await socket.SendTextAsync("sent before the close arrived");
+        await socket.SendTextAsync("sent before the close arrived", TestContext.Current.CancellationToken);
         var close = await socket.ReceiveCloseAsync();
         Assert.Equal(WebSocketCloseStatus.InternalServerError, close.CloseStatus);
         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);

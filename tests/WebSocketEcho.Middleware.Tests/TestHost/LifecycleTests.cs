@@ -19,7 +19,7 @@ public sealed class LifecycleTests
 
         for (var i = 1; i <= 5; i++)
         {
-            await socket.SendTextAsync(new string('x', i));
+            await socket.SendTextAsync(new string('x', i), TestContext.Current.CancellationToken);
         }
 
         await socket.SendAsync(new byte[7], WebSocketMessageType.Binary, true, Ct);
@@ -60,7 +60,7 @@ public sealed class LifecycleTests
 
         for (var i = 0; i < 100; i++)
         {
-            await socket.SendTextAsync($"message {i}");
+            await socket.SendTextAsync($"message {i}", TestContext.Current.CancellationToken);
         }
 
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
@@ -238,7 +238,7 @@ public sealed class LifecycleTests
         await using var app = await TestApp.StartTestHostAsync(handler);
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await socket.SendTextAsync("close please");
+        await socket.SendTextAsync("close please", TestContext.Current.CancellationToken);
 
         var error = Assert.IsType<WebSocketException>(await afterClose.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct));
         Assert.Equal(WebSocketError.InvalidState, error.WebSocketErrorCode);
@@ -260,7 +260,7 @@ public sealed class LifecycleTests
         await using var app = await TestApp.StartTestHostAsync(handler);
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
 
-        await socket.SendTextAsync("abort please");
+        await socket.SendTextAsync("abort please", TestContext.Current.CancellationToken);
 
         var (connection, info) = await handler.NextDisconnectedAsync();
         Assert.Equal(DisconnectReason.ClosedByServer, info.Reason);

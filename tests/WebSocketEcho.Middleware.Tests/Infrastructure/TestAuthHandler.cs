@@ -1,0 +1,42 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace WebSocketEcho.Middleware.Tests.Infrastructure;
+
+/// <summary>
+/// A test authentication scheme: a request carrying <see cref="UserHeader"/> is signed in as that user; any other
+/// request is anonymous and gets the scheme's default challenge (401).
+/// </summary>
+internal sealed class TestAuthHandler : AuthenticationHandler<AuthenticationSchemeOptions>
+{
+    public const string SchemeName = "Test";
+    public const string UserHeader = "X-Test-User";
+
+    public TestAuthHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : base(options, logger, encoder)
+    {
+    }
+
+    /// <summary>Registers the scheme as the default one, and authorization.</summary>
+    public static void AddTo(IServiceCollection services)
+    {
+        services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(SchemeName, null);
+        services.AddAuthorization();
+    }
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var user = Request.Headers[UserHeader].ToString();
+        if (string.IsNullOrEmpty(user))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], SchemeName));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+    }
+}
