@@ -1,0 +1,57 @@
+using System.Net.WebSockets;
+using System.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using WebSocketEcho.Benchmarks.Load;
+
+namespace WebSocketEcho.Benchmarks.Baseline;
+
+/// <summary>
+/// The baseline server (<c>baseline-server</c> mode): the same slim host as the sample, <c>app.UseWebSockets()</c>
+/// and the documentation's loop at <c>/echo</c>. Started by the load runner as its own process.
+/// </summary>
+internal static class DocsEchoServer
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        SocketTransportSettings.Apply(builder.WebHost, builder.Configuration);
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path != "/echo")
+            {
+                await next(context);
+                return;
+            }
+
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+
+            using var webSocket = await context.WebSockets.AcceptWebSocketAsync();
+            try
+            {
+                await DocsEchoLoop.EchoAsync(webSocket, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+                // The client went away without a close handshake (the load runner tears connections down abruptly).
+            }
+        });
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+            Console.WriteLine($"baseline-server ready: gc={(GCSettings.IsServerGC ? "server" : "workstation")} " +
+                $"concurrent={AppContext.TryGetSwitch("System.GC.Concurrent", out var c) && c} processors={Environment.ProcessorCount}"));
+        await app.RunAsync();
+        return 0;
+    }
+}
