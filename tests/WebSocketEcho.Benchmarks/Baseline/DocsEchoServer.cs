@@ -50,7 +50,7 @@ internal static class DocsEchoServer
 
         app.Lifetime.ApplicationStarted.Register(() =>
             Console.WriteLine($"baseline-server ready: gc={(GCSettings.IsServerGC ? "server" : "workstation")} " +
-                $"concurrent={AppContext.TryGetSwitch("System.GC.Concurrent", out var c) && c} processors={Environment.ProcessorCount}"));
+                $"latency={GCSettings.LatencyMode} processors={Environment.ProcessorCount}"));
         await app.RunAsync();
         return 0;
     }

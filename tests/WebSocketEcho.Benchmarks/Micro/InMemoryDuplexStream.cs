@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace WebSocketEcho.Benchmarks.Micro;
 
@@ -44,6 +45,8 @@ internal sealed class InMemoryDuplexStream : Stream
         return (new InMemoryDuplexStream(toClient.Reader, toServer.Writer), new InMemoryDuplexStream(toServer.Reader, toClient.Writer));
     }
 
+    // Pooled state machine: a server waiting for the next message must not allocate a box per message here.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var result = await _reader.ReadAsync(cancellationToken);
@@ -104,5 +107,6 @@ internal sealed class InMemoryDuplexStream : Stream
         base.Dispose(disposing);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush) => await flush;
 }
