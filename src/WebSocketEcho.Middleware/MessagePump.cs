@@ -14,22 +14,32 @@ internal sealed class MessagePump
 {
     private readonly IMessageHandler _handler;
     private readonly EndpointContext _endpoint;
+    private readonly ConnectionRegistry _registry;
 
-    public MessagePump(IMessageHandler handler, EndpointContext endpoint)
+    public MessagePump(IMessageHandler handler, EndpointContext endpoint, ConnectionRegistry registry)
     {
         _handler = handler;
         _endpoint = endpoint;
+        _registry = registry;
     }
 
-    /// <summary>Runs one connection from open to end. Never throws.</summary>
+    /// <summary>
+    /// Runs one accepted connection (its place in the registry was reserved) from open to end: registers it,
+    /// and removes it (freeing its place) when it has ended. Never throws.
+    /// </summary>
     public async Task RunAsync(WebSocketConnection connection)
     {
         var started = Stopwatch.GetTimestamp();
         var endpoint = _endpoint;
-        Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.SubProtocol);
-        endpoint.Metrics.ConnectionOpened(endpoint.Name);
+        if (!_registry.Add(connection))
+        {
+            connection.CloseForShutdown();
+        }
+
         try
         {
+            Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.SubProtocol);
+            endpoint.Metrics.ConnectionOpened(endpoint.Name);
             var connected = true;
             try
             {
@@ -90,6 +100,7 @@ internal sealed class MessagePump
             var duration = Stopwatch.GetElapsedTime(started);
             Log.ConnectionClosed(endpoint.Logger, connection.Id, outcome, duration);
             endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration);
+            _registry.Remove(connection);
         }
     }
 

@@ -65,8 +65,10 @@ public class PerMessageBenchmarks
                 _server = WebSocket.CreateFromStream(transport, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = noKeepAlive });
                 var endpoint = new EndpointContext(
                     "/echo", new EndpointSettings(new WebSocketHandlerOptions()), NullLogger.Instance, WebSocketMetrics.For(null), ArrayPool<byte>.Shared);
+                var registry = new ConnectionRegistry(endpoint);
+                _ = registry.TryReserve();
                 var connection = new WebSocketConnection(new DefaultHttpContext(), _server, transport, endpoint);
-                _serverLoop = new MessagePump(new EchoMessageHandler(DocsEchoLoop.Prefix), endpoint).RunAsync(connection);
+                _serverLoop = new MessagePump(new EchoMessageHandler(DocsEchoLoop.Prefix), endpoint, registry).RunAsync(connection);
                 break;
         }
 
