@@ -155,8 +155,18 @@ internal sealed class WebSocketEndpoint
     }
 
     /// <summary>Runs an accepted connection; the pump registers it and removes it from the registry when it ends.</summary>
-    private Task RunAsync(HttpContext context, WebSocket socket, TransportCapture? capture) =>
-        _pump.RunAsync(new WebSocketConnection(context, socket, capture?.Transport, _endpoint));
+    private Task RunAsync(HttpContext context, WebSocket socket, TransportCapture? capture)
+    {
+        if (capture is not null)
+        {
+            capture.Detach(context.Features);
+
+            // HttpContext.WebSockets caches the features it last saw; reading it once refreshes that cache.
+            _ = context.WebSockets.IsWebSocketRequest;
+        }
+
+        return _pump.RunAsync(new WebSocketConnection(context, socket, capture?.Transport, _endpoint));
+    }
 
     /// <summary>The client went away mid-handshake, or the server could not upgrade.</summary>
     private void OnAcceptFailed(Exception error)
