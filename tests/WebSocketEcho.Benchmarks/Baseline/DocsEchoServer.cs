@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using WebSocketEcho.Benchmarks.Load;
+using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Baseline;
 
@@ -19,7 +19,7 @@ internal static class DocsEchoServer
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        SocketTransportSettings.Apply(builder.WebHost, builder.Configuration);
+        builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, builder.Configuration.GetSection(SocketTransportConfiguration.SectionName)));
 
         var app = builder.Build();
         app.UseWebSockets();

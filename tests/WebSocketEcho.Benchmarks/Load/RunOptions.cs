@@ -22,6 +22,7 @@ internal sealed class RunOptions
             ["server-nodatas"] = new Dictionary<string, string> { ["DOTNET_gcServer"] = "1", ["DOTNET_GCDynamicAdaptationMode"] = "0" },
             ["conserve"] = new Dictionary<string, string> { ["DOTNET_GCConserveMemory"] = "5" },
             ["gen0-4m"] = new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x400000" },
+            ["quiet-hosting"] = new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "None" },
         };
 
     public bool Quick { get; private set; }
@@ -62,7 +63,7 @@ internal sealed class RunOptions
           --scenarios a,b         any of: echo1, echo64, echo1000, echo16k, handshakes, memory (default all)
           --configs a,b           runtime configurations, each run for both servers (first = headline):
                                   default, inline, socket-inline, ioqueue0, workstation, workstation-nonconcurrent,
-                                  server-nodatas, conserve, gen0-4m
+                                  server-nodatas, conserve, gen0-4m, quiet-hosting
           --env NAME=VALUE        an extra environment variable for both servers (repeatable)
           --out FILE              where to write the Markdown report (default artifacts/benchmarks/load-<config>.md)
         """;
