@@ -18,7 +18,9 @@ internal static class DocsEchoServer
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        // The sample's logging configuration (appsettings.json), so both hosts keep the same per-request state.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, builder.Configuration.GetSection(SocketTransportConfiguration.SectionName)));
 
         var app = builder.Build();

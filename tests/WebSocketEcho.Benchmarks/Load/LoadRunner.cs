@@ -46,7 +46,7 @@ internal static class LoadRunner
 
         // Every run is bounded: a hung server cannot hold CI (each scenario also has its own deadlines).
         var scenarioCount = options.Runs("memory") ? 6 : 5;
-        var budget = TimeSpan.FromMinutes(Math.Max(10, 2 + (options.Configs.Count * options.Rounds * scenarioCount * (options.Warmup + options.Duration + TimeSpan.FromSeconds(20)).TotalMinutes)));
+        var budget = TimeSpan.FromMinutes(5 + (options.Configs.Count * options.Rounds * scenarioCount * (options.Warmup + options.Duration + TimeSpan.FromSeconds(40)).TotalMinutes));
         using var deadline = new CancellationTokenSource(budget);
 
         var results = new List<RoundResult>();
