@@ -11,11 +11,13 @@ namespace WebSocketEcho.Benchmarks.Baseline;
 
 /// <summary>
 /// The baseline server (<c>baseline-server</c> mode): the same slim host as the sample, <c>app.UseWebSockets()</c>
-/// and the documentation's loop at <c>/echo</c>. Started by the load runner as its own process.
+/// and the documentation's loop at <c>/echo</c>. Started by the load runner as its own process. With
+/// <paramref name="lean"/> (<c>lean-server</c> mode) it runs <see cref="Micro.LeanEchoLoop"/> instead: the floor any
+/// loop on the platform can reach, to calibrate what the middleware's ratio could be.
 /// </summary>
 internal static class DocsEchoServer
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, bool lean = false)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         // The sample's logging configuration (appsettings.json), so both hosts keep the same per-request state.
@@ -42,7 +44,7 @@ internal static class DocsEchoServer
             using var webSocket = await context.WebSockets.AcceptWebSocketAsync();
             try
             {
-                await DocsEchoLoop.EchoAsync(webSocket, CancellationToken.None);
+                await (lean ? Micro.LeanEchoLoop.EchoAsync(webSocket, CancellationToken.None) : DocsEchoLoop.EchoAsync(webSocket, CancellationToken.None));
             }
             catch (WebSocketException)
             {
@@ -51,7 +53,7 @@ internal static class DocsEchoServer
         });
 
         app.Lifetime.ApplicationStarted.Register(() =>
-            Console.WriteLine($"baseline-server ready: gc={(GCSettings.IsServerGC ? "server" : "workstation")} " +
+            Console.WriteLine($"{(lean ? "lean" : "baseline")}-server ready: gc={(GCSettings.IsServerGC ? "server" : "workstation")} " +
                 $"latency={GCSettings.LatencyMode} processors={Environment.ProcessorCount}"));
         await app.RunAsync();
         return 0;

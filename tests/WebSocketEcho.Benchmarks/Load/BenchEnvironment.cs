@@ -35,6 +35,9 @@ internal sealed class BenchEnvironment
 
     public string Configuration { get; private init; } = "Release";
 
+    /// <summary>Gets or sets which server stands for <see cref="ServerKind.Sample"/>: "sample" or "lean" (calibration).</summary>
+    public string Candidate { get; set; } = "sample";
+
     public static BenchEnvironment Discover()
     {
         // bin/<Configuration>/<tfm>/ of this project; the sample is built next to it by the project reference.

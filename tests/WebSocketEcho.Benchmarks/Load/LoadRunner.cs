@@ -24,6 +24,7 @@ internal static class LoadRunner
         }
 
         var environment = BenchEnvironment.Discover();
+        environment.Candidate = options.Candidate;
         if (!string.Equals(environment.Configuration, "Release", StringComparison.OrdinalIgnoreCase))
         {
             Console.Error.WriteLine($"warning: running the {environment.Configuration} build; numbers are only meaningful with -c Release.");
@@ -84,7 +85,7 @@ internal static class LoadRunner
         }
 
         var report = new ResultsReport(results, options, environment).ToMarkdown(clock.Elapsed);
-        var path = options.OutputPath ?? Path.Combine(environment.RepositoryRoot, "artifacts", "benchmarks", $"load-{string.Join('+', options.Configs)}{(options.Quick ? "-quick" : string.Empty)}.md");
+        var path = options.OutputPath ?? Path.Combine(environment.RepositoryRoot, "artifacts", "benchmarks", $"load-{string.Join('+', options.Configs)}{(options.Candidate == "lean" ? "-lean" : string.Empty)}{(options.Quick ? "-quick" : string.Empty)}.md");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         await File.WriteAllTextAsync(path, report);
         Console.WriteLine();

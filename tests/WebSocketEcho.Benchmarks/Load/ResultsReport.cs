@@ -48,13 +48,14 @@ internal sealed class ResultsReport
 
         var text = new StringBuilder();
         var headline = _options.Configs[0];
-        text.AppendLine(s_invariant, $"### Load: docs loop vs. WebSocketEcho.Middleware (sample), runtime configuration `{headline}`");
+        var candidate = _options.CandidateLabel;
+        text.AppendLine(s_invariant, $"### Load: docs loop vs. {(candidate == "Middleware" ? "WebSocketEcho.Middleware (sample)" : "the lean loop (calibration)")}, runtime configuration `{headline}`");
         text.AppendLine();
         text.AppendLine(s_invariant, $"- Machine: {_environment.DescribeMachine()}.");
-        text.AppendLine(s_invariant, $"- Run: {(_options.Quick ? "quick" : "full")}, {_options.Rounds} interleaved round(s) (docs loop, sample, docs loop, sample...), {_options.Duration.TotalSeconds:0.#} s measured after {_options.Warmup.TotalSeconds:0.#} s warm-up per run; medians; ratio = middleware / docs loop; {elapsed.TotalMinutes:0.0} min in all.");
+        text.AppendLine(s_invariant, $"- Run: {(_options.Quick ? "quick" : "full")}, {_options.Rounds} interleaved round(s) (docs loop, sample, docs loop, sample...), {_options.Duration.TotalSeconds:0.#} s measured after {_options.Warmup.TotalSeconds:0.#} s warm-up per run; medians; ratio = {candidate.ToLowerInvariant()} / docs loop; {elapsed.TotalMinutes:0.0} min in all.");
         text.AppendLine(s_invariant, $"- Both servers: same host (`WebApplication.CreateSlimBuilder`), Release, same runtime settings{DescribeVariables(headline)}; reply `\"Received:  \" + message`.");
         text.AppendLine();
-        text.AppendLine("| Measurement | Docs loop | Middleware | Ratio | Target |");
+        text.AppendLine(s_invariant, $"| Measurement | Docs loop | {candidate} | Ratio | Target |");
         text.AppendLine("| --- | ---: | ---: | ---: | --- |");
         foreach (var row in rows)
         {
@@ -104,7 +105,7 @@ internal sealed class ResultsReport
     {
         text.AppendLine("CPU use during the measured runs (% of one core; the server has one core, the load client the other):");
         text.AppendLine();
-        text.AppendLine("| Run | Docs loop server | Its client | Middleware server | Its client |");
+        text.AppendLine(s_invariant, $"| Run | Docs loop server | Its client | {_options.CandidateLabel} server | Its client |");
         text.AppendLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var key in new[] { "echo1", "echo64", "echo1000", "echo16k", "handshakes" })
         {
@@ -165,7 +166,7 @@ internal sealed class ResultsReport
                     var shown = k.Item1 == "memory" ? (v / 1024).ToString("0.0", s_invariant) : v.ToString("N0", s_invariant);
                     return config == _options.Configs[0] || reference is not > 0 ? shown : $"{shown} ({(v / reference.Value) - 1:+0%;-0%;0%})";
                 });
-                text.AppendLine(s_invariant, $"| `{config}` | {(server == ServerKind.Baseline ? "docs loop" : "middleware")} | {string.Join(" | ", cells)} |");
+                text.AppendLine(s_invariant, $"| `{config}` | {(server == ServerKind.Baseline ? "docs loop" : _options.CandidateLabel.ToLowerInvariant())} | {string.Join(" | ", cells)} |");
             }
         }
 
@@ -176,7 +177,7 @@ internal sealed class ResultsReport
     {
         text.AppendLine("<details><summary>Every round</summary>");
         text.AppendLine();
-        text.AppendLine("| Measurement | Docs loop | Middleware |");
+        text.AppendLine(s_invariant, $"| Measurement | Docs loop | {_options.CandidateLabel} |");
         text.AppendLine("| --- | --- | --- |");
         foreach (var row in rows.Where(r => !r.Key.Contains(' ', StringComparison.Ordinal)))
         {

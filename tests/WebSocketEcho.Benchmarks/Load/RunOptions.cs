@@ -22,6 +22,12 @@ internal sealed class RunOptions
             ["server-nodatas"] = new Dictionary<string, string> { ["DOTNET_gcServer"] = "1", ["DOTNET_GCDynamicAdaptationMode"] = "0" },
             ["conserve"] = new Dictionary<string, string> { ["DOTNET_GCConserveMemory"] = "5" },
             ["gen0-4m"] = new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x400000" },
+            // The sample with the platform's default keep-alive (the docs loop's): pings every 2 min, no pong timeout.
+            ["docs-keepalive"] = new Dictionary<string, string>
+            {
+                ["Echo__WebSocket__KeepAliveInterval"] = "00:02:00",
+                ["Echo__WebSocket__KeepAliveTimeout"] = "-00:00:00.0010000",
+            },
             ["quiet-hosting"] = new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "None" },
         };
 
@@ -49,6 +55,11 @@ internal sealed class RunOptions
 
     public string? OutputPath { get; private set; }
 
+    /// <summary>Gets what is compared with the docs loop: the sample (the middleware), or the lean loop (calibration).</summary>
+    public string Candidate { get; private set; } = "sample";
+
+    public string CandidateLabel => Candidate == "lean" ? "Lean loop" : "Middleware";
+
     public static string Usage =>
         """
         Load runner: the sample (middleware) against the documentation's loop, as separate Release processes.
@@ -63,8 +74,11 @@ internal sealed class RunOptions
           --scenarios a,b         any of: echo1, echo64, echo1000, echo16k, handshakes, memory (default all)
           --configs a,b           runtime configurations, each run for both servers (first = headline):
                                   default, inline, socket-inline, ioqueue0, workstation, workstation-nonconcurrent,
-                                  server-nodatas, conserve, gen0-4m, quiet-hosting
+                                  server-nodatas, conserve, gen0-4m, quiet-hosting,
+                                  docs-keepalive (the sample with the platform's default keep-alive)
           --env NAME=VALUE        an extra environment variable for both servers (repeatable)
+          --candidate lean        compare the leanest possible loop (lean-server) with the docs loop instead of the
+                                  sample: what ratio any loop on the platform can reach on this machine
           --out FILE              where to write the Markdown report (default artifacts/benchmarks/load-<config>.md)
         """;
 
@@ -112,6 +126,9 @@ internal sealed class RunOptions
                 case "--env":
                     var pair = Next().Split('=', 2);
                     options.ExtraVariables[pair[0]] = pair.Length == 2 ? pair[1] : throw new ArgumentException("--env needs NAME=VALUE.");
+                    break;
+                case "--candidate":
+                    options.Candidate = Next() is "sample" or "lean" ? args[i] : throw new ArgumentException("--candidate is sample or lean.");
                     break;
                 case "--out":
                     options.OutputPath = Next();
