@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
 {
     "baseline-server" => await DocsEchoServer.RunAsync(args[1..]),
     "lean-server" => await DocsEchoServer.RunAsync(args[1..], lean: true),
+    "lean-direct-server" => await DocsEchoServer.RunAsync(args[1..], lean: true, direct: true),
     "micro" => MicroBenchmarks.Run(args[1..]),
     "--help" or "-h" => Help(),
     _ => await LoadRunner.RunAsync(args),

@@ -17,7 +17,7 @@ namespace WebSocketEcho.Benchmarks.Baseline;
 /// </summary>
 internal static class DocsEchoServer
 {
-    public static async Task<int> RunAsync(string[] args, bool lean = false)
+    public static async Task<int> RunAsync(string[] args, bool lean = false, bool direct = false)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         // The sample's logging configuration (appsettings.json), so both hosts keep the same per-request state.
@@ -44,7 +44,7 @@ internal static class DocsEchoServer
             using var webSocket = await context.WebSockets.AcceptWebSocketAsync();
             try
             {
-                await (lean ? Micro.LeanEchoLoop.EchoAsync(webSocket, CancellationToken.None) : DocsEchoLoop.EchoAsync(webSocket, CancellationToken.None));
+                await (lean ? Micro.LeanEchoLoop.EchoAsync(webSocket, CancellationToken.None, zeroByteWait: !direct) : DocsEchoLoop.EchoAsync(webSocket, CancellationToken.None));
             }
             catch (WebSocketException)
             {

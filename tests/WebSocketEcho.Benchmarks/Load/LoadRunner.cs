@@ -85,7 +85,7 @@ internal static class LoadRunner
         }
 
         var report = new ResultsReport(results, options, environment).ToMarkdown(clock.Elapsed);
-        var path = options.OutputPath ?? Path.Combine(environment.RepositoryRoot, "artifacts", "benchmarks", $"load-{string.Join('+', options.Configs)}{(options.Candidate == "lean" ? "-lean" : string.Empty)}{(options.Quick ? "-quick" : string.Empty)}.md");
+        var path = options.OutputPath ?? Path.Combine(environment.RepositoryRoot, "artifacts", "benchmarks", $"load-{string.Join('+', options.Configs)}{(options.Candidate == "sample" ? string.Empty : "-" + options.Candidate)}{(options.Quick ? "-quick" : string.Empty)}.md");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         await File.WriteAllTextAsync(path, report);
         Console.WriteLine();

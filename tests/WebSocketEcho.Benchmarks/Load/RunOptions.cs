@@ -58,7 +58,7 @@ internal sealed class RunOptions
     /// <summary>Gets what is compared with the docs loop: the sample (the middleware), or the lean loop (calibration).</summary>
     public string Candidate { get; private set; } = "sample";
 
-    public string CandidateLabel => Candidate == "lean" ? "Lean loop" : "Middleware";
+    public string CandidateLabel => Candidate switch { "lean" => "Lean loop", "lean-direct" => "Lean direct loop", _ => "Middleware" };
 
     public static string Usage =>
         """
@@ -78,7 +78,8 @@ internal sealed class RunOptions
                                   docs-keepalive (the sample with the platform's default keep-alive)
           --env NAME=VALUE        an extra environment variable for both servers (repeatable)
           --candidate lean        compare the leanest possible loop (lean-server) with the docs loop instead of the
-                                  sample: what ratio any loop on the platform can reach on this machine
+                                  sample: what ratio any loop on the platform can reach on this machine;
+          --candidate lean-direct the same without the zero-byte wait (a buffer held per idle connection)
           --out FILE              where to write the Markdown report (default artifacts/benchmarks/load-<config>.md)
         """;
 
@@ -128,7 +129,7 @@ internal sealed class RunOptions
                     options.ExtraVariables[pair[0]] = pair.Length == 2 ? pair[1] : throw new ArgumentException("--env needs NAME=VALUE.");
                     break;
                 case "--candidate":
-                    options.Candidate = Next() is "sample" or "lean" ? args[i] : throw new ArgumentException("--candidate is sample or lean.");
+                    options.Candidate = Next() is "sample" or "lean" or "lean-direct" ? args[i] : throw new ArgumentException("--candidate is sample, lean or lean-direct.");
                     break;
                 case "--out":
                     options.OutputPath = Next();

@@ -82,7 +82,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         var (dll, workingDirectory, modeArgs) = kind switch
         {
             ServerKind.Baseline => (Path.Combine(AppContext.BaseDirectory, "WebSocketEcho.Benchmarks.dll"), AppContext.BaseDirectory, new[] { "baseline-server" }),
-            _ when environment.Candidate == "lean" => (Path.Combine(AppContext.BaseDirectory, "WebSocketEcho.Benchmarks.dll"), AppContext.BaseDirectory, new[] { "lean-server" }),
+            _ when environment.Candidate != "sample" => (Path.Combine(AppContext.BaseDirectory, "WebSocketEcho.Benchmarks.dll"), AppContext.BaseDirectory, new[] { $"{environment.Candidate}-server" }),
             _ => (environment.SampleDll, Path.GetDirectoryName(environment.SampleDll)!, Array.Empty<string>()),
         };
 
