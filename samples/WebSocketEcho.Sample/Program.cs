@@ -6,6 +6,9 @@ using WebSocketEcho.Sample;
 // GET /stats shows the middleware's metrics as JSON; the test page polls it.
 var builder = WebApplication.CreateSlimBuilder(args);
 
+// Kestrel's socket transport knobs (off unless configured); see the README's "Performance" section.
+builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, builder.Configuration.GetSection(SocketTransportConfiguration.SectionName)));
+
 var prefix = builder.Configuration["Echo:Prefix"] ?? "Received:  ";
 builder.Services.AddSingleton(new EchoMessageHandler(prefix));
 builder.Services.AddWebSocketHandler<EchoMessageHandler>().BindConfiguration("Echo:WebSocket");

@@ -23,12 +23,15 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private static readonly TimeSpan s_lingerQuietPeriod = TimeSpan.FromMilliseconds(250);
     private const int LingerMaxBytes = 1024 * 1024;
 
+    /// <summary>The ConnectionClosed source of every connection that ended before anyone asked for it: already cancelled.</summary>
+    private static readonly CancellationTokenSource s_endedSource = CreateEndedSource();
+
     private readonly EndpointContext _endpoint;
     private readonly TransportStream? _transport;
     private readonly LifetimeGate? _lifetime;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly CancellationTokenSource _closed = new();
     private readonly CancellationToken _transportLost;
+    private CancellationTokenSource? _closed;
     private Dictionary<object, object?>? _items;
     private StrongBox<DisconnectInfo>? _outcome;
     private Task? _closeFrameSend;
@@ -66,7 +69,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     public WebSocketState State => Socket.State;
 
-    public CancellationToken ConnectionClosed => _closed.Token;
+    /// <remarks>The token source is created on first use (most connections never ask), or is a shared cancelled one once the connection has ended.</remarks>
+    public CancellationToken ConnectionClosed => (Volatile.Read(ref _closed) ?? CreateClosedSource()).Token;
 
     public IDictionary<object, object?> Items =>
         _items ?? Interlocked.CompareExchange(ref _items, new Dictionary<object, object?>(), null) ?? _items;
@@ -324,7 +328,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         Socket.Dispose();
         try
         {
-            _closed.Cancel();
+            // Nobody asked for ConnectionClosed yet: publish the shared cancelled source instead of creating one.
+            Interlocked.CompareExchange(ref _closed, s_endedSource, null)?.Cancel();
         }
         catch (AggregateException)
         {
@@ -333,6 +338,13 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     }
 
     private static long Now() => Environment.TickCount64;
+
+    private static CancellationTokenSource CreateEndedSource()
+    {
+        var source = new CancellationTokenSource();
+        source.Cancel();
+        return source;
+    }
 
     private static WebSocketException ClosedError() =>
         new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
@@ -388,6 +400,19 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         {
             _ = task.Exception;
         }
+    }
+
+    private CancellationTokenSource CreateClosedSource()
+    {
+        var created = new CancellationTokenSource();
+        var current = Interlocked.CompareExchange(ref _closed, created, null);
+        if (current is null)
+        {
+            return created;
+        }
+
+        created.Dispose();
+        return current;
     }
 
     private bool TrySetOutcome(DisconnectInfo outcome) =>
