@@ -39,9 +39,9 @@ internal static class HandshakeValidator
                 : HandshakeRefusal.UnsupportedVersion();
         }
 
-        if (HttpProtocol.IsHttp10(request.Protocol) || HttpProtocol.IsHttp09(request.Protocol))
+        if (TryRefuseWhatThePlatformAccepts(request, out var refusal))
         {
-            return HandshakeRefusal.BadRequest("invalid_handshake", $"A WebSocket handshake needs HTTP/1.1 or later; the request used {request.Protocol}.");
+            return refusal;
         }
 
         if (!HttpMethods.IsGet(request.Method))
@@ -57,12 +57,6 @@ internal static class HandshakeValidator
         if (!HasToken(headers, HeaderNames.Connection, "Upgrade"))
         {
             return HandshakeRefusal.BadRequest("invalid_handshake", "The Connection header must contain 'Upgrade'.");
-        }
-
-        var versions = headers.SecWebSocketVersion;
-        if (versions.Count > 1)
-        {
-            return HandshakeRefusal.BadRequest("invalid_handshake", "The Sec-WebSocket-Version header must appear once.");
         }
 
         if (!HasSupportedVersion(headers))
@@ -84,6 +78,30 @@ internal static class HandshakeValidator
         }
 
         return HandshakeRefusal.BadRequest("invalid_handshake", "The request is not a valid WebSocket handshake.");
+    }
+
+    /// <summary>
+    /// Finds what RFC 6455 forbids but the platform's handshake accepts: a request below HTTP/1.1 (section 4.1: "the
+    /// HTTP version MUST be at least 1.1") and a repeated Sec-WebSocket-Version header (section 11.3.5: it "MUST NOT
+    /// appear more than once in an HTTP request"; the platform reads repeated values as a list). Checked before the
+    /// platform sees the request, so such a request is refused instead of upgraded.
+    /// </summary>
+    public static bool TryRefuseWhatThePlatformAccepts(HttpRequest request, out HandshakeRefusal refusal)
+    {
+        if (HttpProtocol.IsHttp10(request.Protocol) || HttpProtocol.IsHttp09(request.Protocol))
+        {
+            refusal = HandshakeRefusal.BadRequest("invalid_handshake", $"A WebSocket handshake needs HTTP/1.1 or later; the request used {request.Protocol}.");
+            return true;
+        }
+
+        if (request.Headers.SecWebSocketVersion.Count > 1)
+        {
+            refusal = HandshakeRefusal.BadRequest("invalid_handshake", "The Sec-WebSocket-Version header must appear once.");
+            return true;
+        }
+
+        refusal = default;
+        return false;
     }
 
     /// <summary>Whether <paramref name="key"/> is the base64 encoding of exactly 16 bytes (RFC 6455 section 4.1).</summary>

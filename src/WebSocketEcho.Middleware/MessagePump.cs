@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text.Unicode;
 
 namespace WebSocketEcho.Middleware;
 
@@ -16,22 +18,33 @@ internal sealed class MessagePump
 
     private readonly IMessageHandler _handler;
     private readonly EndpointContext _endpoint;
+    private readonly ConnectionRegistry _registry;
 
-    public MessagePump(IMessageHandler handler, EndpointContext endpoint)
+    public MessagePump(IMessageHandler handler, EndpointContext endpoint, ConnectionRegistry registry)
     {
         _handler = handler;
         _endpoint = endpoint;
+        _registry = registry;
     }
 
-    /// <summary>Runs one connection from open to end. Never throws.</summary>
+    /// <summary>
+    /// Runs one accepted connection (its place in the registry was reserved) from open to end: registers it,
+    /// and removes it (freeing its place) when it has ended. Never throws.
+    /// </summary>
     public async Task RunAsync(WebSocketConnection connection)
     {
         var started = Stopwatch.GetTimestamp();
         var endpoint = _endpoint;
-        Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.SubProtocol);
-        endpoint.Metrics.ConnectionOpened(endpoint.Name);
+        var countedActive = false;
+        if (!_registry.Add(connection))
+        {
+            connection.CloseForShutdown();
+        }
+
         try
         {
+            Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.SubProtocol);
+            countedActive = endpoint.Metrics.ConnectionOpened(endpoint.Name);
             var connected = true;
             try
             {
@@ -45,7 +58,27 @@ internal sealed class MessagePump
 
             if (connected)
             {
-                await ReceiveMessagesAsync(connection).ConfigureAwait(false);
+                // The idle wait is here rather than in a nested async method, so an idle connection keeps one small
+                // state machine alive (and no buffer): a zero-byte receive waits for the next frame.
+                var socket = connection.Socket;
+                while (!connection.CloseStarted)
+                {
+                    ValueWebSocketReceiveResult first;
+                    try
+                    {
+                        first = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        connection.OnReceiveFailed(ex);
+                        break;
+                    }
+
+                    if (!await ReceiveMessageAsync(connection, first).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
             }
 
             await FinishCloseHandshakeAsync(connection).ConfigureAwait(false);
@@ -71,169 +104,170 @@ internal sealed class MessagePump
 
             var duration = Stopwatch.GetElapsedTime(started);
             Log.ConnectionClosed(endpoint.Logger, connection.Id, outcome, duration);
-            endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration);
+            endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration, countedActive);
+            _registry.Remove(connection);
         }
     }
 
-    /// <summary>Receives and dispatches messages until the peer closes, the server starts closing, or receiving fails.</summary>
-    private async Task ReceiveMessagesAsync(WebSocketConnection connection)
+    /// <summary>
+    /// Receives the rest of the message whose first frame <paramref name="result"/> announced (rent a pooled buffer,
+    /// receive until the end of the message, within the limits) and hands it to the handler. Returns false when the
+    /// connection is ending. Pooled state machine: no allocation per message, even when it has to wait.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReceiveMessageAsync(WebSocketConnection connection, ValueWebSocketReceiveResult result)
     {
         var socket = connection.Socket;
         var settings = _endpoint.Settings;
         var pool = _endpoint.Pool;
 
-        while (!connection.CloseStarted)
+        if (result.MessageType == WebSocketMessageType.Close)
         {
-            ValueWebSocketReceiveResult result;
+            await connection.OnPeerCloseAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        connection.Touch();
+        if (connection.CloseStarted)
+        {
+            return false;
+        }
+
+        var type = result.MessageType;
+        var buffer = Array.Empty<byte>();
+        var length = 0;
+        var outcome = ReceiveOutcome.Complete;
+        if (!result.EndOfMessage)
+        {
+            buffer = pool.Rent(settings.ReceiveBufferSize);
+            var boundaries = 0;
             try
             {
-                // Zero-byte receive: wait for the next frame without holding a buffer.
-                result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                connection.OnReceiveFailed(ex);
-                return;
-            }
-
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                await connection.OnPeerCloseAsync().ConfigureAwait(false);
-                return;
-            }
-
-            connection.Touch();
-            if (connection.CloseStarted)
-            {
-                return;
-            }
-
-            var type = result.MessageType;
-            var buffer = Array.Empty<byte>();
-            var length = 0;
-            var outcome = ReceiveOutcome.Complete;
-            if (!result.EndOfMessage)
-            {
-                buffer = pool.Rent(settings.ReceiveBufferSize);
-                var boundaries = 0;
-                try
+                while (true)
                 {
-                    while (true)
+                    var capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
+                    if (length == capacity)
                     {
-                        var capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
-                        if (length == capacity)
+                        if (capacity == settings.MaxMessageSize)
                         {
-                            if (capacity == settings.MaxMessageSize)
+                            // Full at the limit: the message is too big unless only empty frames remain.
+                            var probe = pool.Rent(1);
+                            try
                             {
-                                // Full at the limit: the message is too big unless only empty frames remain.
-                                var probe = pool.Rent(1);
-                                try
-                                {
-                                    result = await socket.ReceiveAsync(probe.AsMemory(0, 1), CancellationToken.None).ConfigureAwait(false);
-                                }
-                                finally
-                                {
-                                    pool.Return(probe);
-                                }
-
-                                if (result.MessageType == WebSocketMessageType.Close)
-                                {
-                                    outcome = ReceiveOutcome.PeerClosed;
-                                    break;
-                                }
-
-                                if (result.Count > 0)
-                                {
-                                    outcome = ReceiveOutcome.TooBig;
-                                    break;
-                                }
-
-                                if (result.EndOfMessage)
-                                {
-                                    break;
-                                }
-
-                                if (++boundaries >= settings.MaxFragmentsPerMessage)
-                                {
-                                    outcome = ReceiveOutcome.TooManyFragments;
-                                    break;
-                                }
-
-                                continue;
+                                result = await socket.ReceiveAsync(probe.AsMemory(0, 1), CancellationToken.None).ConfigureAwait(false);
+                            }
+                            finally
+                            {
+                                pool.Return(probe);
                             }
 
-                            var bigger = pool.Rent((int)Math.Min(2L * capacity, settings.MaxMessageSize));
-                            buffer.AsSpan(0, length).CopyTo(bigger);
-                            pool.Return(buffer);
-                            buffer = bigger;
-                            capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
+                            if (result.MessageType == WebSocketMessageType.Close)
+                            {
+                                outcome = ReceiveOutcome.PeerClosed;
+                                break;
+                            }
+
+                            if (result.Count > 0)
+                            {
+                                outcome = ReceiveOutcome.TooBig;
+                                break;
+                            }
+
+                            if (result.EndOfMessage)
+                            {
+                                break;
+                            }
+
+                            if (++boundaries >= settings.MaxFragmentsPerMessage)
+                            {
+                                outcome = ReceiveOutcome.TooManyFragments;
+                                break;
+                            }
+
+                            continue;
                         }
 
-                        var requested = capacity - length;
-                        result = await socket.ReceiveAsync(buffer.AsMemory(length, requested), CancellationToken.None).ConfigureAwait(false);
-                        if (result.MessageType == WebSocketMessageType.Close)
-                        {
-                            outcome = ReceiveOutcome.PeerClosed;
-                            break;
-                        }
+                        var bigger = pool.Rent((int)Math.Min(2L * capacity, settings.MaxMessageSize));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        pool.Return(buffer);
+                        buffer = bigger;
+                        capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
+                    }
 
-                        length += result.Count;
-                        if (result.EndOfMessage)
-                        {
-                            break;
-                        }
+                    var requested = capacity - length;
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length, requested), CancellationToken.None).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        outcome = ReceiveOutcome.PeerClosed;
+                        break;
+                    }
 
-                        // The platform returns early only at the end of a frame: count frame boundaries.
-                        if (result.Count < requested && ++boundaries >= settings.MaxFragmentsPerMessage)
-                        {
-                            outcome = ReceiveOutcome.TooManyFragments;
-                            break;
-                        }
+                    length += result.Count;
+                    if (result.EndOfMessage)
+                    {
+                        break;
+                    }
+
+                    // The platform returns early only at the end of a frame: count frame boundaries.
+                    if (result.Count < requested && ++boundaries >= settings.MaxFragmentsPerMessage)
+                    {
+                        outcome = ReceiveOutcome.TooManyFragments;
+                        break;
                     }
                 }
-                catch (Exception ex)
-                {
-                    pool.Return(buffer);
-                    connection.OnReceiveFailed(ex);
-                    return;
-                }
-            }
-
-            if (outcome != ReceiveOutcome.Complete)
-            {
-                if (buffer.Length > 0)
-                {
-                    pool.Return(buffer);
-                }
-
-                await OnMessageRefusedAsync(connection, outcome).ConfigureAwait(false);
-                return;
-            }
-
-            _endpoint.Metrics.MessageReceived(_endpoint.Name, type, length);
-            Exception? failure = null;
-            try
-            {
-                await _handler.OnMessageAsync(connection, new WebSocketMessage(type, buffer.AsMemory(0, length))).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                failure = ex;
-            }
-            finally
-            {
-                if (buffer.Length > 0)
-                {
-                    pool.Return(buffer);
-                }
-            }
-
-            if (failure is not null)
-            {
-                await connection.OnHandlerFailedAsync(failure, nameof(IMessageHandler.OnMessageAsync)).ConfigureAwait(false);
-                return;
+                pool.Return(buffer);
+                connection.OnReceiveFailed(ex);
+                return false;
             }
         }
+
+        // The platform validates text as it arrives, but skips the end-of-message check (no sequence left incomplete)
+        // when the final fragment is empty: an empty last frame after "...\xE2\x82" would pass. Only then check it here.
+        if (outcome == ReceiveOutcome.Complete && type == WebSocketMessageType.Text && result.Count == 0 && length > 0
+            && !Utf8.IsValid(buffer.AsSpan(0, length)))
+        {
+            outcome = ReceiveOutcome.InvalidUtf8;
+        }
+
+        if (outcome != ReceiveOutcome.Complete)
+        {
+            if (buffer.Length > 0)
+            {
+                pool.Return(buffer);
+            }
+
+            await OnMessageRefusedAsync(connection, outcome).ConfigureAwait(false);
+            return false;
+        }
+
+        _endpoint.Metrics.MessageReceived(_endpoint.Name, type, length);
+        Exception? failure = null;
+        try
+        {
+            await _handler.OnMessageAsync(connection, new WebSocketMessage(type, buffer.AsMemory(0, length))).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            if (buffer.Length > 0)
+            {
+                pool.Return(buffer);
+            }
+        }
+
+        if (failure is not null)
+        {
+            await connection.OnHandlerFailedAsync(failure, nameof(IMessageHandler.OnMessageAsync)).ConfigureAwait(false);
+            return false;
+        }
+
+        return true;
     }
 
     private Task OnMessageRefusedAsync(WebSocketConnection connection, ReceiveOutcome outcome)
@@ -243,6 +277,10 @@ internal sealed class MessagePump
         {
             case ReceiveOutcome.PeerClosed:
                 return connection.OnPeerCloseAsync();
+            case ReceiveOutcome.InvalidUtf8:
+                var error = new WebSocketException(WebSocketError.Faulted, "The text message ends with an incomplete UTF-8 sequence.");
+                Log.ProtocolError(_endpoint.Logger, connection.Id, WebSocketCloseStatus.InvalidPayloadData, error);
+                return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.ProtocolError, WebSocketCloseStatus.InvalidPayloadData, "Invalid UTF-8", error));
             case ReceiveOutcome.TooBig:
                 Log.MessageTooBig(_endpoint.Logger, connection.Id, settings.MaxMessageSize);
                 return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.MessageTooBig, WebSocketCloseStatus.MessageTooBig, "Message too big", null));
@@ -304,5 +342,6 @@ internal sealed class MessagePump
         TooBig,
         TooManyFragments,
         PeerClosed,
+        InvalidUtf8,
     }
 }

@@ -32,6 +32,25 @@ internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConne
         return Transport = new TransportStream(stream);
     }
 
+    /// <summary>
+    /// After the upgrade: puts the server's own upgrade features back and replaces the platform's handshake feature,
+    /// so neither this capture nor the handshake's state stays referenced for the connection's lifetime.
+    /// </summary>
+    public void Detach(IFeatureCollection features)
+    {
+        if (_upgrade is not null)
+        {
+            features.Set(_upgrade);
+        }
+
+        if (_connect is not null)
+        {
+            features.Set(_connect);
+        }
+
+        features.Set<IHttpWebSocketFeature>(AcceptedWebSocketFeature.Instance);
+    }
+
     public async ValueTask<Stream> AcceptAsync()
     {
         var stream = await (_connect ?? throw new InvalidOperationException("The request is not an extended CONNECT.")).AcceptAsync().ConfigureAwait(false);

@@ -23,10 +23,15 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private static readonly TimeSpan s_lingerQuietPeriod = TimeSpan.FromMilliseconds(250);
     private const int LingerMaxBytes = 1024 * 1024;
 
+    /// <summary>The ConnectionClosed source of every connection that ended before anyone asked for it: already cancelled.</summary>
+    private static readonly CancellationTokenSource s_endedSource = CreateEndedSource();
+
     private readonly EndpointContext _endpoint;
     private readonly TransportStream? _transport;
+    private readonly LifetimeGate? _lifetime;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly CancellationTokenSource _closed = new();
+    private readonly CancellationToken _transportLost;
+    private CancellationTokenSource? _closed;
     private Dictionary<object, object?>? _items;
     private StrongBox<DisconnectInfo>? _outcome;
     private Task? _closeFrameSend;
@@ -35,18 +40,25 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private long _lastReceiveAt;
     private long _closeStartedAt;
     private int _closeStarted;
+    private int _closeTimedOut;
     private volatile bool _peerClosed;
     private volatile bool _transportFailed;
     private volatile bool _ended;
 
-    public WebSocketConnection(HttpContext httpContext, WebSocket socket, TransportStream? transport, EndpointContext endpoint)
+    public WebSocketConnection(HttpContext httpContext, WebSocket socket, TransportStream? transport, LifetimeGate? lifetime, EndpointContext endpoint)
     {
         HttpContext = httpContext;
         Socket = socket;
         _transport = transport;
+        _lifetime = lifetime;
         _endpoint = endpoint;
         Id = httpContext.TraceIdentifier;
         _lastReceiveAt = Now();
+
+        // The server fires RequestAborted when the underlying connection is gone (reset, closed, or aborted). Kestrel
+        // then silently drops writes to the upgraded stream, so without this check a handler that keeps sending to a
+        // vanished peer would spin forever instead of getting an exception.
+        _transportLost = httpContext.RequestAborted;
     }
 
     public string Id { get; }
@@ -57,7 +69,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     public WebSocketState State => Socket.State;
 
-    public CancellationToken ConnectionClosed => _closed.Token;
+    /// <remarks>The token source is created on first use (most connections never ask), or is a shared cancelled one once the connection has ended.</remarks>
+    public CancellationToken ConnectionClosed => (Volatile.Read(ref _closed) ?? CreateClosedSource()).Token;
 
     public IDictionary<object, object?> Items =>
         _items ?? Interlocked.CompareExchange(ref _items, new Dictionary<object, object?>(), null) ?? _items;
@@ -126,6 +139,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             return ValueTask.FromException(ClosedError());
         }
 
+        if (_transportLost.IsCancellationRequested)
+        {
+            return ValueTask.FromException(LostError());
+        }
+
         long length = payload.Length;
         var pending = Interlocked.Add(ref _pendingSendBytes, length);
         if (pending != length && pending > _endpoint.Settings.MaxPendingSendBytes)
@@ -187,9 +205,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             TrySetOutcome(new DisconnectInfo(DisconnectReason.ProtocolError, written, null, error));
             Log.ProtocolError(logger, Id, written, error);
         }
-        else if (TryGetKeepAliveFault(error, out var keepAliveFault))
+        else if (FindKeepAliveTimeout(error) is { } keepAliveTimeout)
         {
-            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, keepAliveFault));
+            TrySetOutcome(new DisconnectInfo(DisconnectReason.KeepAliveTimeout, null, null, keepAliveTimeout));
             Log.KeepAliveTimeout(logger, Id, _endpoint.Settings.KeepAliveTimeout);
         }
         else if (error is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType })
@@ -260,7 +278,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         var closeStartedAt = Volatile.Read(ref _closeStartedAt);
         if (closeStartedAt != 0)
         {
-            if (now - closeStartedAt > settings.CloseTimeoutMs)
+            // Once: the connection stays registered until its pump has finished, which can take more than one tick.
+            if (now - closeStartedAt > settings.CloseTimeoutMs && Interlocked.Exchange(ref _closeTimedOut, 1) == 0)
             {
                 if (!_peerClosed)
                 {
@@ -286,8 +305,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     /// <summary>
     /// Ends the transport: when our close frame went unanswered (a protocol error), first drains what the peer still
-    /// sends so the close frame is not lost to a TCP reset; then disposes the socket, which closes TCP. Then fires
-    /// <see cref="ConnectionClosed"/>.
+    /// sends so the close frame is not lost to a TCP reset; then disposes the socket without letting the platform turn
+    /// that into an abort, so TCP ends with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
     /// </summary>
     internal async Task EndAsync()
     {
@@ -317,10 +336,12 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
 
         _ended = true;
+        _lifetime?.IgnoreAborts();
         Socket.Dispose();
         try
         {
-            _closed.Cancel();
+            // Nobody asked for ConnectionClosed yet: publish the shared cancelled source instead of creating one.
+            Interlocked.CompareExchange(ref _closed, s_endedSource, null)?.Cancel();
         }
         catch (AggregateException)
         {
@@ -330,51 +351,55 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     private static long Now() => Environment.TickCount64;
 
+    private static CancellationTokenSource CreateEndedSource()
+    {
+        var source = new CancellationTokenSource();
+        source.Cancel();
+        return source;
+    }
+
     private static WebSocketException ClosedError() =>
         new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
 
-    /// <summary>
-    /// Whether the platform aborted the socket because the peer did not answer a keep-alive ping. Over Kestrel the
-    /// pending receive then fails with the transport's <c>ConnectionAbortedException</c>, which says nothing about
-    /// why; the platform keeps its keep-alive exception and reports it (as the inner exception) to the next call on
-    /// the aborted socket, so ask it once. That call fails at once: an aborted socket starts no receive.
-    /// </summary>
-    private bool TryGetKeepAliveFault(Exception error, [NotNullWhen(true)] out Exception? fault)
+    /// <summary>Finds the platform's keep-alive timeout error in <paramref name="error"/>, or returns null.</summary>
+    private static WebSocketException? FindKeepAliveTimeoutError(Exception? error) => error switch
     {
-        fault = FindKeepAliveFault(error);
+        null => null,
+        WebSocketException ws when ws.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal) => ws,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(FindKeepAliveTimeoutError).FirstOrDefault(e => e is not null),
+        _ => FindKeepAliveTimeoutError(error.InnerException),
+    };
+
+    /// <summary>
+    /// Finds out whether a failed receive means the keep-alive timed out, and the platform's error that says so. The
+    /// platform's WebSocket aborts itself then and keeps that error: when the transport's pending read fails with a
+    /// non-cancellation error, the receive throws it wrapped together with the keep-alive error; but Kestrel fails the
+    /// read with a ConnectionAbortedException, a cancellation, which the receive rethrows as is. The keep-alive error is
+    /// then only reported by the next call on the aborted socket, as the inner exception of its invalid-state error: ask once.
+    /// </summary>
+    private WebSocketException? FindKeepAliveTimeout(Exception error)
+    {
         var settings = _endpoint.Settings;
-        if (fault is not null || !settings.KeepAliveEnabled || settings.KeepAliveTimeout == Timeout.InfiniteTimeSpan || Socket.State != WebSocketState.Aborted)
+        if (!settings.KeepAliveEnabled || settings.KeepAliveTimeout == Timeout.InfiniteTimeSpan)
         {
-            return fault is not null;
+            return null;
         }
 
-        var probe = Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+        var found = FindKeepAliveTimeoutError(error);
+        if (found is not null || Socket.State != WebSocketState.Aborted)
+        {
+            return found;
+        }
+
+        var probe = Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
         if (!probe.IsCompleted)
         {
-            Observe(probe);
-            return false;
+            // Not expected on an aborted socket; do not leave the receive unobserved.
+            Observe(probe.AsTask());
+            return null;
         }
 
-        fault = probe.Exception is { } failed ? FindKeepAliveFault(failed) : null;
-        return fault is not null;
-    }
-
-    private static WebSocketException? FindKeepAliveFault(Exception error)
-    {
-        for (var e = error; e is not null; e = e.InnerException)
-        {
-            if (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
-            {
-                e = aggregate.InnerExceptions[0];
-            }
-
-            if (e is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted } faulted && e.Message.Contains("KeepAliveTimeout", StringComparison.Ordinal))
-            {
-                return faulted;
-            }
-        }
-
-        return null;
+        return probe.IsFaulted ? FindKeepAliveTimeoutError(probe.AsTask().Exception) : null;
     }
 
     private static void Observe(Task task)
@@ -387,6 +412,19 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         {
             _ = task.Exception;
         }
+    }
+
+    private CancellationTokenSource CreateClosedSource()
+    {
+        var created = new CancellationTokenSource();
+        var current = Interlocked.CompareExchange(ref _closed, created, null);
+        if (current is null)
+        {
+            return created;
+        }
+
+        created.Dispose();
+        return current;
     }
 
     private bool TrySetOutcome(DisconnectInfo outcome) =>
@@ -435,6 +473,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             if (CloseStarted)
             {
                 throw ClosedError();
+            }
+
+            if (_transportLost.IsCancellationRequested)
+            {
+                throw LostError();
             }
 
             Volatile.Write(ref _sendStartedAt, Now());
@@ -495,6 +538,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
                 throw ClosedError();
             }
 
+            if (_transportLost.IsCancellationRequested)
+            {
+                throw LostError();
+            }
+
             Volatile.Write(ref _sendStartedAt, Now());
             await Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None).ConfigureAwait(false);
             _endpoint.Metrics.MessageSent(_endpoint.Name, type, (int)length);
@@ -516,6 +564,13 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         _sendLock.Release();
     }
 
+    /// <summary>The underlying connection is gone: a send can never reach the peer.</summary>
+    private WebSocketException LostError()
+    {
+        _transportFailed = true;
+        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost: the underlying connection was reset or closed.");
+    }
+
     private Exception Translate(Exception error)
     {
         if (error is WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } && error.InnerException is null)
@@ -524,6 +579,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
 
         _transportFailed = true;
+        if (error is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } && error.InnerException is null)
+        {
+            return error; // LostError: already says the connection was lost.
+        }
+
         return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost while sending.", error);
     }
 

@@ -22,8 +22,8 @@ internal sealed class WebSocketEndpoint
     public WebSocketEndpoint(EndpointContext endpoint, IMessageHandler handler, ILoggerFactory loggerFactory)
     {
         _endpoint = endpoint;
-        _pump = new MessagePump(handler, endpoint);
         Registry = new ConnectionRegistry(endpoint);
+        _pump = new MessagePump(handler, endpoint, Registry);
 
         // The platform's middleware performs the RFC 6455 handshake (key, accept, version, permessage-deflate, HTTP/2
         // extended CONNECT). It runs here, per endpoint, so the app does not need app.UseWebSockets(), and so it
@@ -49,6 +49,11 @@ internal sealed class WebSocketEndpoint
                 return notWebSocket(context);
             }
 
+            if (HandshakeValidator.TryRefuseWhatThePlatformAccepts(context.Request, out var refusal))
+            {
+                return RefuseAsync(context, refusal);
+            }
+
             var capture = new TransportCapture(upgrade, connect);
             if (upgrade is not null)
             {
@@ -58,6 +63,11 @@ internal sealed class WebSocketEndpoint
             if (connect is not null)
             {
                 features.Set<IHttpExtendedConnectFeature>(capture);
+            }
+
+            if (features.Get<IHttpRequestLifetimeFeature>() is { } lifetime)
+            {
+                features.Set<IHttpRequestLifetimeFeature>(new LifetimeGate(lifetime));
             }
 
             // Drop a handshake feature an earlier app.UseWebSockets() installed, so the platform builds a new one over the capture.
@@ -88,28 +98,30 @@ internal sealed class WebSocketEndpoint
             : RefuseAsync(context, HandshakeValidator.Diagnose(context.Request, context.Features.Get<IHttpExtendedConnectFeature>()));
     }
 
-    private async Task AcceptAsync(HttpContext context, TransportCapture? capture)
+    /// <summary>
+    /// Accepts through the platform and runs the connection. Not an async method: when the upgrade completes
+    /// synchronously (the usual case) the request's task is the pump's own, so an open connection keeps no extra
+    /// state machine alive here.
+    /// </summary>
+    private Task AcceptAsync(HttpContext context, TransportCapture? capture)
     {
         var settings = _endpoint.Settings;
         if (Registry.IsStopping)
         {
-            await RefuseAsync(context, HandshakeRefusal.ShuttingDown()).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, HandshakeRefusal.ShuttingDown());
         }
 
         if (!settings.Origins.IsAllowed(context.Request, out var origin))
         {
-            await RefuseAsync(context, HandshakeRefusal.Forbidden(origin)).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, HandshakeRefusal.Forbidden(origin));
         }
 
         if (!Registry.TryReserve())
         {
-            await RefuseAsync(context, HandshakeRefusal.TooManyConnections(settings.MaxConnections)).ConfigureAwait(false);
-            return;
+            return RefuseAsync(context, HandshakeRefusal.TooManyConnections(settings.MaxConnections));
         }
 
-        WebSocket socket;
+        Task<WebSocket> accepting;
         try
         {
             var acceptContext = new WebSocketAcceptContext
@@ -123,30 +135,55 @@ internal sealed class WebSocketEndpoint
                 acceptContext.KeepAliveTimeout = settings.KeepAliveTimeout;
             }
 
-            socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
+            accepting = context.WebSockets.AcceptWebSocketAsync(acceptContext);
         }
         catch (Exception ex)
         {
-            // The client went away mid-handshake, or the server could not upgrade.
-            Registry.Unreserve();
-            Log.AcceptFailed(_endpoint.Logger, ex, _endpoint.Name);
+            OnAcceptFailed(ex);
+            return Task.CompletedTask;
+        }
+
+        return accepting.IsCompletedSuccessfully
+            ? RunAsync(context, accepting.Result, capture)
+            : AcceptThenRunAsync(context, accepting, capture);
+    }
+
+    private async Task AcceptThenRunAsync(HttpContext context, Task<WebSocket> accepting, TransportCapture? capture)
+    {
+        WebSocket socket;
+        try
+        {
+            socket = await accepting.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            OnAcceptFailed(ex);
             return;
         }
 
-        var connection = new WebSocketConnection(context, socket, capture?.Transport, _endpoint);
-        if (!Registry.Add(connection))
+        await RunAsync(context, socket, capture).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs an accepted connection; the pump registers it and removes it from the registry when it ends.</summary>
+    private Task RunAsync(HttpContext context, WebSocket socket, TransportCapture? capture)
+    {
+        var lifetime = context.Features.Get<IHttpRequestLifetimeFeature>() as LifetimeGate;
+        if (capture is not null)
         {
-            connection.CloseForShutdown();
+            capture.Detach(context.Features);
+
+            // HttpContext.WebSockets caches the features it last saw; reading it once refreshes that cache.
+            _ = context.WebSockets.IsWebSocketRequest;
         }
 
-        try
-        {
-            await _pump.RunAsync(connection).ConfigureAwait(false);
-        }
-        finally
-        {
-            Registry.Remove(connection);
-        }
+        return _pump.RunAsync(new WebSocketConnection(context, socket, capture?.Transport, lifetime, _endpoint));
+    }
+
+    /// <summary>The client went away mid-handshake, or the server could not upgrade.</summary>
+    private void OnAcceptFailed(Exception error)
+    {
+        Registry.Unreserve();
+        Log.AcceptFailed(_endpoint.Logger, error, _endpoint.Name);
     }
 
     private Task RefuseAsync(HttpContext context, HandshakeRefusal refusal)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
@@ -56,28 +57,44 @@ internal sealed class WebSocketMetrics
             ? s_unfactored.Value
             : s_byFactory.GetValue(meterFactory, static factory => new WebSocketMetrics(factory.Create(MeterName)));
 
-    public void ConnectionOpened(string endpoint)
+    /// <summary>
+    /// Counts a connection as active. Returns whether it was counted, to pass to <see cref="ConnectionClosed"/>: a
+    /// listener that starts (or stops) while the connection is open must not see a decrement without its increment.
+    /// </summary>
+    public bool ConnectionOpened(string endpoint)
     {
-        if (_activeConnections.Enabled)
+        if (!_activeConnections.Enabled)
         {
-            _activeConnections.Add(1, new KeyValuePair<string, object?>(EndpointTag, endpoint));
+            return false;
         }
+
+        _activeConnections.Add(1, new KeyValuePair<string, object?>(EndpointTag, endpoint));
+        return true;
     }
 
-    public void ConnectionClosed(string endpoint, DisconnectInfo info, TimeSpan duration)
+    /// <summary>Records the end of a connection; <paramref name="countedActive"/> is what <see cref="ConnectionOpened"/> returned.</summary>
+    public void ConnectionClosed(string endpoint, DisconnectInfo info, TimeSpan duration, bool countedActive)
     {
-        if (_activeConnections.Enabled)
+        if (countedActive)
         {
             _activeConnections.Add(-1, new KeyValuePair<string, object?>(EndpointTag, endpoint));
         }
 
         if (_connectionDuration.Enabled)
         {
-            _connectionDuration.Record(
-                duration.TotalSeconds,
-                new KeyValuePair<string, object?>(EndpointTag, endpoint),
-                new KeyValuePair<string, object?>("websocket.disconnect.reason", s_reasonNames[(int)info.Reason]),
-                new KeyValuePair<string, object?>("websocket.close.status", info.CloseStatus is { } status ? (int)status : null));
+            var tags = new TagList
+            {
+                { EndpointTag, endpoint },
+                { "websocket.disconnect.reason", s_reasonNames[(int)info.Reason] },
+            };
+
+            // Only connections that exchanged a close frame have a status; the others carry no status tag (not a null one).
+            if (info.CloseStatus is { } status)
+            {
+                tags.Add("websocket.close.status", (int)status);
+            }
+
+            _connectionDuration.Record(duration.TotalSeconds, tags);
         }
     }
 

@@ -5,8 +5,8 @@ using System.Text;
 
 namespace WebSocketEcho.Middleware.Tests.Infrastructure;
 
-/// <summary>One frame as it crossed the wire.</summary>
-internal sealed record Frame(bool Fin, byte Rsv, byte Opcode, bool Masked, byte[] Payload)
+/// <summary>One frame as it crossed the wire; <paramref name="LengthBits"/> is the payload length encoding it used (7, 7+16 or 7+64 bits).</summary>
+internal sealed record Frame(bool Fin, byte Rsv, byte Opcode, bool Masked, byte[] Payload, int LengthBits = 7)
 {
     public const byte Continuation = 0x0;
     public const byte Text = 0x1;
@@ -24,6 +24,19 @@ internal sealed record Frame(bool Fin, byte Rsv, byte Opcode, bool Masked, byte[
 
     public override string ToString() =>
         Opcode == Close ? $"Close({CloseStatus} \"{CloseReason}\")" : $"Frame(op={Opcode}, fin={Fin}, rsv={Rsv}, {Payload.Length} bytes)";
+}
+
+/// <summary>How the server ended a TCP connection, as the client saw it.</summary>
+internal enum TcpEnd
+{
+    /// <summary>An orderly close: a read returned 0 (the server sent FIN).</summary>
+    Fin,
+
+    /// <summary>The server reset the connection (RST, seen as a failed read): data it sent that the client had not read may be lost.</summary>
+    Reset,
+
+    /// <summary>The connection was still open when the wait ended.</summary>
+    StillOpen,
 }
 
 /// <summary>The status line and headers of an HTTP response read off a raw socket.</summary>
@@ -152,6 +165,12 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
                 body.Append(Encoding.UTF8.GetString(chunk, 0, size));
             }
         }
+        else if (response.StatusCode >= 200 && response.StatusCode is not (204 or 304))
+        {
+            // No framing header: the body runs until the server closes the connection (HTTP/1.0 style).
+            var (_, rest) = await client.ReadToEndAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            body.Append(Encoding.UTF8.GetString(rest));
+        }
 
         return response with { Body = body.ToString() };
     }
@@ -214,6 +233,27 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
     public Task SendFrameAsync(byte opcode, ReadOnlySpan<byte> payload, bool fin = true, bool mask = true, byte rsv = 0, CancellationToken cancellationToken = default) =>
         WriteRawAsync(BuildFrame(opcode, payload, fin, mask, rsv), cancellationToken);
 
+    /// <summary>
+    /// Sends one message split into frames of <paramref name="fragmentSize"/> bytes (the last may be shorter): the first
+    /// frame carries <paramref name="opcode"/>, the rest are continuations. All frames go out in one write.
+    /// </summary>
+    public Task SendFragmentedAsync(byte opcode, ReadOnlySpan<byte> payload, int fragmentSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fragmentSize, 1);
+        using var frames = new MemoryStream();
+        var offset = 0;
+        do
+        {
+            var length = Math.Min(fragmentSize, payload.Length - offset);
+            var last = offset + length == payload.Length;
+            frames.Write(BuildFrame(offset == 0 ? opcode : Frame.Continuation, payload.Slice(offset, length), fin: last));
+            offset += length;
+        }
+        while (offset < payload.Length);
+
+        return WriteRawAsync(frames.ToArray(), cancellationToken);
+    }
+
     public Task SendTextAsync(string text, CancellationToken cancellationToken = default) =>
         SendFrameAsync(Frame.Text, Encoding.UTF8.GetBytes(text), cancellationToken: cancellationToken);
 
@@ -224,6 +264,19 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
     {
         await _stream.WriteAsync(bytes, cancellationToken);
         await _stream.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> in pieces of <paramref name="chunkSize"/> bytes (1 = byte by byte), flushing each
+    /// (Nagle is off), so the server sees frame headers and payloads arrive split at arbitrary points.
+    /// </summary>
+    public async Task WriteChunkedAsync(ReadOnlyMemory<byte> bytes, int chunkSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        for (var offset = 0; offset < bytes.Length; offset += chunkSize)
+        {
+            await WriteRawAsync(bytes.Slice(offset, Math.Min(chunkSize, bytes.Length - offset)), cancellationToken);
+        }
     }
 
     /// <summary>Reads the next frame; throws <see cref="EndOfStreamException"/> if the server closed TCP first.</summary>
@@ -246,17 +299,20 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
         var masked = (_pending[1] & 0x80) != 0;
         long length = _pending[1] & 0x7F;
         var headerLength = 2;
+        var lengthBits = 7;
         if (length == 126)
         {
             await RequireAsync(4, limit, cancellationToken);
             length = (_pending[2] << 8) | _pending[3];
             headerLength = 4;
+            lengthBits = 7 + 16;
         }
         else if (length == 127)
         {
             await RequireAsync(10, limit, cancellationToken);
             length = (long)BinaryPrimitives.ReadUInt64BigEndian(_pending.GetRange(2, 8).ToArray());
             headerLength = 10;
+            lengthBits = 7 + 64;
         }
 
         var maskLength = masked ? 4 : 0;
@@ -272,7 +328,7 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
         }
 
         _pending.RemoveRange(0, headerLength + maskLength + (int)length);
-        return new Frame(fin, rsv, opcode, masked, payload);
+        return new Frame(fin, rsv, opcode, masked, payload, lengthBits);
     }
 
     /// <summary>Reads frames until a close frame (skipping data, pings and pongs); null if TCP ended first.</summary>
@@ -290,32 +346,17 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
     }
 
     /// <summary>Waits until the server closes TCP (true) or <paramref name="timeout"/> passes (false); data read meanwhile is discarded.</summary>
-    public async Task<bool> WaitForServerCloseAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async Task<bool> WaitForServerCloseAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        (await ReadToEndAsync(timeout, cancellationToken)).End != TcpEnd.StillOpen;
+
+    /// <summary>
+    /// Reads until the server ends the connection or <paramref name="timeout"/> passes, and says how it ended and how
+    /// many bytes arrived meanwhile (including bytes already read but not yet parsed as a frame).
+    /// </summary>
+    public async Task<(TcpEnd End, int BytesBeforeEnd)> WaitForEndAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        _pending.Clear();
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
-        var buffer = new byte[4096];
-        try
-        {
-            while (true)
-            {
-                var read = await _stream.ReadAsync(buffer, cts.Token);
-                if (read == 0)
-                {
-                    return true;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-        catch (IOException)
-        {
-            // A reset also ends the connection.
-            return true;
-        }
+        var (end, rest) = await ReadToEndAsync(timeout, cancellationToken);
+        return (end, rest.Length);
     }
 
     /// <summary>Closes the socket with a TCP reset (linger 0), like a peer that vanishes.</summary>
@@ -329,6 +370,37 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
     {
         _tcp.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private async Task<(TcpEnd End, byte[] Bytes)> ReadToEndAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var received = new List<byte>(_pending);
+        _pending.Clear();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await _stream.ReadAsync(buffer, cts.Token);
+                if (read == 0)
+                {
+                    return (TcpEnd.Fin, received.ToArray());
+                }
+
+                received.AddRange(buffer.AsSpan(0, read));
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (TcpEnd.StillOpen, received.ToArray());
+        }
+        catch (IOException)
+        {
+            // ECONNRESET: the server reset the connection.
+            return (TcpEnd.Reset, received.ToArray());
+        }
     }
 
     private async Task<RawHttpResponse> ReadResponseHeadAsync(CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ internal sealed class RecordingHandler : IMessageHandler
     /// <summary>Gets or sets what connecting does; the default nothing.</summary>
     public Func<IWebSocketConnection, ValueTask> OnConnected { get; set; } = static _ => ValueTask.CompletedTask;
 
+    /// <summary>Gets or sets what a disconnect does (before <see cref="NextDisconnectedAsync"/> sees it); the default nothing.</summary>
+    public Func<IWebSocketConnection, DisconnectInfo, ValueTask> OnDisconnected { get; set; } = static (_, _) => ValueTask.CompletedTask;
+
     /// <summary>Gets every callback as "connected:id", "message:id:text|binary:length", "disconnected:id:reason".</summary>
     public IReadOnlyCollection<string> Events => _events;
 
@@ -62,15 +65,21 @@ internal sealed class RecordingHandler : IMessageHandler
         return OnMessage(connection, message);
     }
 
-    public ValueTask OnDisconnectedAsync(IWebSocketConnection connection, DisconnectInfo disconnect)
+    public async ValueTask OnDisconnectedAsync(IWebSocketConnection connection, DisconnectInfo disconnect)
     {
         _events.Enqueue($"disconnected:{connection.Id}:{disconnect.Reason}");
-        if (QueueConnections)
+        try
         {
-            _disconnected.Writer.TryWrite((connection, disconnect));
+            await OnDisconnected(connection, disconnect);
         }
-
-        return ValueTask.CompletedTask;
+        finally
+        {
+            // Signalled after the hook, so a test that awaits the disconnect also sees what the hook did.
+            if (QueueConnections)
+            {
+                _disconnected.Writer.TryWrite((connection, disconnect));
+            }
+        }
     }
 
     /// <summary>Waits for the next OnConnectedAsync.</summary>

@@ -33,31 +33,4 @@ public sealed class FragmentLimitTests
         Assert.Empty(handler.Messages);
         Assert.Contains(app.Logs.GetSnapshot(), r => r.Category == Log.Category && r.Id.Id == 13);
     }
-
-    [Theory]
-    [InlineData(8, true)]
-    [InlineData(9, false)]
-    public async Task Message_of_n_one_byte_fragments_is_delivered_up_to_MaxFragmentsPerMessage_and_closed_with_1009_beyond(int fragments, bool delivered)
-    {
-        var handler = new RecordingHandler();
-        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.MaxFragmentsPerMessage = 8));
-        await using var raw = await RawWebSocketClient.ConnectAsync(app.Port, "/ws", cancellationToken: Ct);
-
-        for (var i = 0; i < fragments; i++)
-        {
-            await raw.SendFrameAsync(i == 0 ? Frame.Text : Frame.Continuation, "abcdefghij"u8.Slice(i, 1), fin: i == fragments - 1, cancellationToken: Ct);
-        }
-
-        var frame = await raw.ReadFrameAsync(cancellationToken: Ct);
-        if (delivered)
-        {
-            Assert.Equal(Frame.Text, frame.Opcode);
-            Assert.Equal("abcdefghij"[..fragments], frame.TextPayload);
-        }
-        else
-        {
-            Assert.Equal(1009, frame.CloseStatus);
-            Assert.Empty(handler.Messages);
-        }
-    }
 }

@@ -12,8 +12,9 @@ using WebSocketEcho.Middleware.Tests.Infrastructure;
 namespace WebSocketEcho.Middleware.Tests.Security;
 
 /// <summary>
-/// Requiring an authenticated (and authorized) user before the upgrade, with plain ASP.NET Core: the two recipes the
-/// README shows. A refused request gets 401 or 403 and is never upgraded; the handler sees the user.
+/// Requiring an authorized user (a role policy) before the upgrade, with plain ASP.NET Core: the two recipes the README
+/// shows. A refused request gets 401 or 403 and is never upgraded; the handler sees the user. (Routing/ covers plain
+/// <c>RequireAuthorization()</c> with an anonymous and a signed-in caller.)
 /// </summary>
 public sealed class AuthorizationTests
 {
@@ -84,8 +85,7 @@ public sealed class AuthorizationTests
 
     private static void AddTestAuthentication(IServiceCollection services)
     {
-        services.AddAuthentication(TestAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, TestAuthenticationHandler>(TestAuthenticationHandler.SchemeName, null);
+        TestAuthHandler.AddTo(services);
         services.AddAuthorizationBuilder().AddPolicy("members", policy => policy.RequireRole("member"));
     }
 
@@ -105,12 +105,12 @@ public sealed class AuthorizationTests
         client.Options.CollectHttpResponseDetails = true;
         if (user is not null)
         {
-            client.Options.SetRequestHeader("X-Test-User", user);
+            client.Options.SetRequestHeader(TestAuthHandler.UserHeader, user);
         }
 
         if (role is not null)
         {
-            client.Options.SetRequestHeader("X-Test-Role", role);
+            client.Options.SetRequestHeader(TestAuthHandler.RoleHeader, role);
         }
 
         if (expected != HttpStatusCode.SwitchingProtocols)

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace WebSocketEcho.Benchmarks.Load;
+
+/// <summary>
+/// Runs the load comparison: for each runtime configuration and round, a fresh docs-loop server and a fresh sample
+/// server (interleaved), each driven by this process's raw-socket client; then the Markdown report.
+/// </summary>
+internal static class LoadRunner
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        RunOptions options;
+        try
+        {
+            options = RunOptions.Parse(args);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            Console.Error.WriteLine(RunOptions.Usage);
+            return 2;
+        }
+
+        var environment = BenchEnvironment.Discover();
+        environment.Candidate = options.Candidate;
+        if (!string.Equals(environment.Configuration, "Release", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"warning: running the {environment.Configuration} build; numbers are only meaningful with -c Release.");
+        }
+
+        ServerProcess.InstallCleanupHandlers();
+        var files = OpenFileLimit.Raise((ulong)(options.IdleConnections + options.ActiveConnections + 2048));
+        if (files < (ulong)(options.IdleConnections + options.ActiveConnections + 256))
+        {
+            Console.Error.WriteLine($"warning: only {files} open files allowed; raise 'ulimit -n' for {options.IdleConnections} idle connections.");
+        }
+
+        if (environment.ClientCore is { } clientCore && !CpuAffinity.PinCurrentProcess(clientCore))
+        {
+            Console.Error.WriteLine("warning: could not pin the load client to its core.");
+        }
+
+        Console.WriteLine($"Machine: {environment.DescribeMachine()}");
+        Console.WriteLine($"Sample: {environment.SampleDll}");
+
+        // Every run is bounded: a hung server cannot hold CI (each scenario also has its own deadlines).
+        var scenarioCount = options.Runs("memory") ? 6 : 5;
+        var budget = TimeSpan.FromMinutes(5 + (options.Configs.Count * options.Rounds * scenarioCount * (options.Warmup + options.Duration + TimeSpan.FromSeconds(40)).TotalMinutes));
+        using var deadline = new CancellationTokenSource(budget);
+
+        var results = new List<RoundResult>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            foreach (var config in options.Configs)
+            {
+                var variables = options.VariablesFor(config);
+                for (var round = 1; round <= options.Rounds; round++)
+                {
+                    foreach (var kind in new[] { ServerKind.Baseline, ServerKind.Sample })
+                    {
+                        await RunThroughputAsync(kind, config, round, variables, options, environment, results, deadline.Token);
+                    }
+
+                    if (options.Runs("memory"))
+                    {
+                        foreach (var kind in new[] { ServerKind.Baseline, ServerKind.Sample })
+                        {
+                            await RunMemoryAsync(kind, config, round, variables, options, environment, results, deadline.Token);
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"error: the run did not finish within its {budget.TotalMinutes:0} min budget.");
+            return 1;
+        }
+        finally
+        {
+            ServerProcess.KillAll();
+        }
+
+        var report = new ResultsReport(results, options, environment).ToMarkdown(clock.Elapsed);
+        var path = options.OutputPath ?? Path.Combine(environment.RepositoryRoot, "artifacts", "benchmarks", $"load-{string.Join('+', options.Configs)}{(options.Candidate == "sample" ? string.Empty : "-" + options.Candidate)}{(options.Quick ? "-quick" : string.Empty)}.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllTextAsync(path, report);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        Console.WriteLine($"Report written to {path}");
+        return 0;
+    }
+
+    private static async Task RunThroughputAsync(
+        ServerKind kind, string config, int round, Dictionary<string, string> variables, RunOptions options, BenchEnvironment environment, List<RoundResult> results, CancellationToken cancellationToken)
+    {
+        var echoes = new (string Key, int Connections, int Size)[] { ("echo1", 1, 32), ("echo64", 64, 32), ("echo1000", 1000, 32), ("echo16k", 64, 16 * 1024) }
+            .Where(e => options.Runs(e.Key))
+            .ToList();
+        if (echoes.Count == 0 && !options.Runs("handshakes"))
+        {
+            return;
+        }
+
+        await using var server = await ServerProcess.StartAsync(kind, environment, variables, cancellationToken);
+        var scenarios = new LoadScenarios(server, environment);
+        await scenarios.WarmUpAsync(options.Warmup + options.Warmup, cancellationToken);
+        foreach (var (key, connections, size) in echoes)
+        {
+            var measurement = await scenarios.EchoAsync(key, connections, size, options.Warmup, options.Duration, cancellationToken);
+            Record(results, config, kind, round, measurement, server);
+        }
+
+        if (options.Runs("handshakes"))
+        {
+            var measurement = await scenarios.HandshakesAsync("handshakes", options.HandshakeWorkers, options.Warmup, options.Duration, cancellationToken);
+            Record(results, config, kind, round, measurement, server);
+        }
+    }
+
+    private static async Task RunMemoryAsync(
+        ServerKind kind, string config, int round, Dictionary<string, string> variables, RunOptions options, BenchEnvironment environment, List<RoundResult> results, CancellationToken cancellationToken)
+    {
+        await using var server = await ServerProcess.StartAsync(kind, environment, variables, cancellationToken);
+        var scenarios = new LoadScenarios(server, environment);
+        var measurement = await scenarios.IdleMemoryAsync("memory", "mixed", options.IdleConnections, options.ActiveConnections, options.Warmup + options.Warmup, options.Duration, cancellationToken);
+        Record(results, config, kind, round, measurement, server);
+    }
+
+    private static void Record(List<RoundResult> results, string config, ServerKind kind, int round, Measurement measurement, ServerProcess server)
+    {
+        results.Add(new RoundResult(config, kind, round, measurement));
+        var values = string.Join(", ", measurement.Values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Key}={v.Value:0.#}")));
+        Console.WriteLine($"[{config} round {round}] {kind,-8} {values}; errors {measurement.Errors}{(measurement.ErrorDetail is { } d ? $" ({d})" : string.Empty)}");
+        if (server.HasExited)
+        {
+            throw new InvalidOperationException($"The {kind} server exited during {measurement.Scenario}:{Environment.NewLine}{server.RecentOutput}");
+        }
+    }
+}

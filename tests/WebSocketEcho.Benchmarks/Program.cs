@@ -1,0 +1,24 @@
+using WebSocketEcho.Benchmarks.Baseline;
+using WebSocketEcho.Benchmarks.Load;
+using WebSocketEcho.Benchmarks.Micro;
+
+// One console app, three modes:
+//   (default)         the load runner: starts the servers as separate processes and compares them
+//   micro [...]       BenchmarkDotNet micro-benchmarks of the per-message path (in memory)
+//   baseline-server   the documentation's echo loop as a server (started by the load runner)
+//   lean-server       the leanest loop on the platform as a server (--candidate lean: calibration)
+return args.FirstOrDefault() switch
+{
+    "baseline-server" => await DocsEchoServer.RunAsync(args[1..]),
+    "lean-server" => await DocsEchoServer.RunAsync(args[1..], lean: true),
+    "lean-direct-server" => await DocsEchoServer.RunAsync(args[1..], lean: true, direct: true),
+    "micro" => MicroBenchmarks.Run(args[1..]),
+    "--help" or "-h" => Help(),
+    _ => await LoadRunner.RunAsync(args),
+};
+
+static int Help()
+{
+    Console.WriteLine(RunOptions.Usage);
+    return 0;
+}

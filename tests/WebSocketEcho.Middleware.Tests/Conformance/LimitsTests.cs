@@ -1,0 +1,134 @@
+using WebSocketEcho.Middleware.Tests.Infrastructure;
+
+namespace WebSocketEcho.Middleware.Tests.Conformance;
+
+/// <summary>
+/// Autobahn|Testsuite section 9 (Limits/Performance), here as the middleware's limits: a message over MaxMessageSize,
+/// in one frame or in many fragments, and a message of more than MaxFragmentsPerMessage fragments (also empty ones)
+/// fail the connection with 1009 (RFC 6455 section 7.4.1); messages at the limit are echoed.
+/// </summary>
+public sealed class LimitsTests(ConformanceServer server) : IClassFixture<ConformanceServer>
+{
+    private const int MaxSize = ConformanceServer.SmallMaxMessageSize;
+    private const int MaxFragments = ConformanceServer.SmallMaxFragments;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(Frame.Text, 1)]
+    [InlineData(Frame.Binary, 1)]
+    [InlineData(Frame.Binary, 4)]
+    [InlineData(Frame.Text, 64)]
+    public async Task Message_of_exactly_MaxMessageSize_in_F_fragments_is_echoed(byte opcode, int fragments)
+    {
+        await using var client = await server.ConnectAsync(ConformanceServer.SizeLimitedPath);
+        var payload = TestPayloads.For(opcode, MaxSize);
+
+        await client.WriteRawAsync(Split(opcode, payload, fragments), Ct);
+
+        await ConformanceAssert.ExpectMessageAsync(client, opcode, payload);
+        await ConformanceAssert.ClosesCleanlyAsync(client);
+    }
+
+    [Theory]
+    [InlineData(Frame.Text, 1, 1)]
+    [InlineData(Frame.Binary, 1, 1)]
+    [InlineData(Frame.Binary, 1, 100_000)]
+    [InlineData(Frame.Text, 41, 1)]
+    [InlineData(Frame.Binary, 1000, 1)]
+    public async Task Message_over_MaxMessageSize_by_B_bytes_in_F_fragments_fails_with_1009(byte opcode, int fragments, int excess)
+    {
+        await using var client = await server.ConnectAsync(ConformanceServer.SizeLimitedPath);
+
+        await client.WriteRawAsync(Split(opcode, TestPayloads.For(opcode, MaxSize + excess), fragments), Ct);
+
+        await ConformanceAssert.FailsWithAsync(client, 1009);
+    }
+
+    [Fact]
+    public async Task Frame_announcing_a_terabyte_fails_with_1009_once_MaxMessageSize_bytes_arrived()
+    {
+        await using var client = await server.ConnectAsync(ConformanceServer.SizeLimitedPath);
+
+        // A 64-bit length of 2^40 and only MaxMessageSize + 1 bytes of it: the server must not wait for the rest.
+        byte[] header = [0x82, 0x80 | 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        await client.WriteRawAsync(TestPayloads.Join(header, new byte[MaxSize + 1]), Ct);
+
+        // The client cannot answer: any close frame it sent now would be read as more of the announced terabyte. The
+        // server waits CloseTimeout for an answer and then aborts, which Kestrel does with a reset (pinned).
+        await ConformanceAssert.FailsWithAsync(client, 1009, answerClose: false, expectedEnd: TcpEnd.Reset);
+    }
+
+    [Theory]
+    [InlineData(Frame.Text, false)]
+    [InlineData(Frame.Binary, true)]
+    public async Task Message_of_exactly_MaxFragmentsPerMessage_fragments_is_echoed(byte opcode, bool emptyFragments)
+    {
+        await using var client = await server.ConnectAsync(ConformanceServer.FragmentLimitedPath);
+
+        var (wire, payload) = Fragments(opcode, MaxFragments, emptyFragments);
+        await client.WriteRawAsync(wire, Ct);
+
+        await ConformanceAssert.ExpectMessageAsync(client, opcode, payload);
+        await ConformanceAssert.ClosesCleanlyAsync(client);
+    }
+
+    [Theory]
+    [InlineData(Frame.Text, MaxFragments + 1, false)]
+    [InlineData(Frame.Binary, MaxFragments + 2, true)]
+    [InlineData(Frame.Text, 10_000, true)]
+    public async Task Message_of_N_fragments_over_MaxFragmentsPerMessage_fails_with_1009(byte opcode, int fragments, bool emptyFragments)
+    {
+        await using var client = await server.ConnectAsync(ConformanceServer.FragmentLimitedPath);
+
+        await client.WriteRawAsync(Fragments(opcode, fragments, emptyFragments).Wire, Ct);
+
+        await ConformanceAssert.FailsWithAsync(client, 1009);
+    }
+
+    /// <summary>
+    /// PINS A MIDDLEWARE GAP. The pump counts the frame boundaries the platform's receive results reveal; an empty first
+    /// fragment is consumed by the zero-byte receive that waits for the message and looks exactly like a first fragment
+    /// whose payload is still to come, so it is not counted, and MaxFragmentsPerMessage + 1 fragments pass when the
+    /// first is empty. One more (above) is refused, so empty fragments cannot spin the server.
+    /// </summary>
+    [Fact]
+    public async Task Message_of_MaxFragmentsPerMessage_plus_1_fragments_starting_with_an_empty_one_is_echoed_pinned_gap()
+    {
+        await using var client = await server.ConnectAsync(ConformanceServer.FragmentLimitedPath);
+
+        var (wire, payload) = Fragments(Frame.Binary, MaxFragments + 1, empty: true);
+        await client.WriteRawAsync(wire, Ct);
+
+        await ConformanceAssert.ExpectMessageAsync(client, Frame.Binary, payload);
+        await ConformanceAssert.ClosesCleanlyAsync(client);
+    }
+
+    [Fact]
+    public async Task Endless_stream_of_empty_fragments_fails_with_1009_without_a_final_frame()
+    {
+        await using var client = await server.ConnectAsync(ConformanceServer.FragmentLimitedPath);
+
+        var empty = TestPayloads.ClientFrame(Frame.Continuation, [], fin: false);
+        await client.WriteRawAsync(TestPayloads.Join([TestPayloads.ClientFrame(Frame.Binary, [], fin: false), .. Enumerable.Repeat(empty, 2 * MaxFragments)]), Ct);
+
+        await ConformanceAssert.FailsWithAsync(client, 1009);
+    }
+
+    /// <summary>
+    /// A message of <paramref name="count"/> frames: with <paramref name="empty"/>, every frame but the last is empty
+    /// (the last carries one byte), otherwise each carries 3 bytes.
+    /// </summary>
+    private static (byte[] Wire, byte[] Payload) Fragments(byte opcode, int count, bool empty)
+    {
+        var payload = TestPayloads.For(opcode, empty ? 1 : 3 * count);
+        var cuts = Enumerable.Range(1, count - 1).Select(i => empty ? 0 : 3 * i).ToArray();
+        return (TestPayloads.Fragmented(opcode, payload, cuts), payload);
+    }
+
+    private static byte[] Split(byte opcode, byte[] payload, int fragments)
+    {
+        var size = (payload.Length + fragments - 1) / fragments;
+        return TestPayloads.Fragmented(opcode, payload, [.. Enumerable.Range(1, fragments - 1).Select(i => Math.Min(i * size, payload.Length))]);
+    }
+}

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+using WebSocketEcho.Middleware.Tests.Infrastructure;
+
+namespace WebSocketEcho.Middleware.Tests.TestHost;
+
+/// <summary>
+/// The origin check (cross-site WebSocket hijacking protection) for the basic cases. TestHost's requests are
+/// <c>http://localhost</c>, so that is the same origin.
+/// </summary>
+public sealed class OriginPolicyTests
+{
+    [Fact]
+    public async Task Request_without_Origin_is_accepted()
+    {
+        await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler());
+        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+
+        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+    }
+
+    [Theory]
+    [InlineData("http://localhost")]
+    [InlineData("http://localhost:80")]
+    [InlineData("HTTP://LocalHost")]
+    public async Task Same_origin_is_accepted_without_configuration(string origin)
+    {
+        await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler());
+        using var socket = await ConnectWithOriginAsync(app, origin);
+
+        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+    }
+
+    [Theory]
+    [InlineData("https://evil.example")]
+    [InlineData("https://localhost")]
+    [InlineData("http://localhost:8080")]
+    [InlineData("null")]
+    [InlineData("not an origin")]
+    public async Task Foreign_origin_gets_403_before_the_upgrade(string origin)
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ConnectWithOriginAsync(app, origin));
+
+        Assert.Contains("403", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, handler.ConnectedCount);
+        var refusal = Assert.Single(app.MiddlewareLogs, r => r.Id.Id == 3);
+        Assert.Equal(LogLevel.Information, refusal.Level);
+        Assert.Contains(origin, refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://evil.example")]
+    [InlineData("null")]
+    [InlineData("http://localhost:8080")]
+    public async Task Star_accepts_every_origin(string origin)
+    {
+        await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler(), o => o.AllowedOrigins.Add("*"));
+        using var socket = await ConnectWithOriginAsync(app, origin);
+
+        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+    }
+
+    [Theory]
+    [InlineData("https://app.example.com")]
+    [InlineData("https://APP.Example.com")]
+    [InlineData("https://app.example.com:443")]
+    [InlineData("http://localhost")]
+    public async Task Listed_origin_and_same_origin_are_accepted(string origin)
+    {
+        await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler(), o => o.AllowedOrigins.Add("https://app.example.com"));
+        using var socket = await ConnectWithOriginAsync(app, origin);
+
+        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+    }
+
+    [Theory]
+    [InlineData("http://app.example.com")]
+    [InlineData("https://app.example.com:8443")]
+    [InlineData("https://other.example.com")]
+    public async Task Origin_that_differs_from_the_listed_one_in_scheme_port_or_host_gets_403(string origin)
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler, o => o.AllowedOrigins.Add("https://app.example.com"));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ConnectWithOriginAsync(app, origin));
+
+        Assert.Contains("403", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, handler.ConnectedCount);
+    }
+
+    [Fact]
+    public async Task Null_origin_is_accepted_when_null_is_listed()
+    {
+        await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler(), o => o.AllowedOrigins.Add("null"));
+        using var socket = await ConnectWithOriginAsync(app, "null");
+
+        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+    }
+
+    private static Task<System.Net.WebSockets.WebSocket> ConnectWithOriginAsync(TestApp app, string origin) =>
+        app.ConnectTestHostAsync(TestApp.HandlerPath, client => client.ConfigureRequest = request => request.Headers.Origin = origin);
+}

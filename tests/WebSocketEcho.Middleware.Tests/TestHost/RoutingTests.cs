@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Builder;
+using WebSocketEcho.Middleware.Tests.Infrastructure;
+
+namespace WebSocketEcho.Middleware.Tests.TestHost;
+
+/// <summary>Which requests the endpoint takes, and that everything else reaches the next middleware untouched.</summary>
+public sealed class RoutingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("/other")]
+    [InlineData("/")]
+    [InlineData("/ws/more")]
+    [InlineData("/wsx")]
+    public async Task Plain_GET_to_another_path_reaches_the_next_middleware(string path)
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler);
+        using var http = app.TestServer.CreateClient();
+
+        Assert.Equal("next:" + path, await http.GetStringAsync(new Uri("http://localhost" + path), Ct));
+        Assert.Equal(0, handler.ConnectedCount);
+    }
+
+    [Theory]
+    [InlineData("/ws")]
+    [InlineData("/ws/")]
+    public async Task Plain_GET_to_the_path_reaches_the_next_middleware(string path)
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler);
+        using var http = app.TestServer.CreateClient();
+
+        Assert.Equal("next:" + path, await http.GetStringAsync(new Uri("http://localhost" + path), Ct));
+        Assert.Equal(0, handler.ConnectedCount);
+    }
+
+    [Theory]
+    [InlineData("/other")]
+    [InlineData("/ws/more")]
+    public async Task WebSocket_request_to_another_path_is_not_accepted_and_reaches_the_next_middleware(string path)
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler);
+
+        // The next middleware answers 200 with a body instead of 101.
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.ConnectTestHostAsync(path));
+        Assert.Contains("200", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, handler.ConnectedCount);
+    }
+
+    [Theory]
+    [InlineData("/ws")]
+    [InlineData("/ws/")]
+    [InlineData("/WS")]
+    public async Task WebSocket_request_to_the_path_with_or_without_trailing_slash_in_any_case_is_accepted(string path)
+    {
+        await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler("Received:  "));
+        using var socket = await app.ConnectTestHostAsync(path);
+
+        Assert.Equal("Received:  hi", await socket.RoundTripAsync("hi"));
+    }
+
+    [Fact]
+    public async Task With_app_UseWebSockets_before_it_echo_and_pass_through_still_work()
+    {
+        await using var app = await TestApp.StartTestHostAsync(a =>
+        {
+            a.UseWebSockets();
+            a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
+            a.Run(TestApp.NextMiddleware);
+        });
+        using var socket = await app.ConnectTestHostAsync("/echo");
+        using var http = app.TestServer.CreateClient();
+
+        Assert.Equal("Received:  hi", await socket.RoundTripAsync("hi"));
+        Assert.Equal("next:/echo", await http.GetStringAsync(new Uri("http://localhost/echo"), Ct));
+    }
+
+    [Fact]
+    public async Task Under_UsePathBase_the_path_is_matched_after_the_base_and_the_bare_path_passes_through()
+    {
+        await using var app = await TestApp.StartTestHostAsync(a =>
+        {
+            a.UsePathBase("/base");
+            a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
+            a.Run(TestApp.NextMiddleware);
+        });
+        using var socket = await app.ConnectTestHostAsync("/base/echo");
+        using var http = app.TestServer.CreateClient();
+
+        Assert.Equal("Received:  based", await socket.RoundTripAsync("based"));
+        Assert.Equal("next:/echo", await http.GetStringAsync(new Uri("http://localhost/base/echo"), Ct));
+    }
+
+    [Fact]
+    public async Task Two_endpoints_on_different_paths_each_get_their_own_connections()
+    {
+        var first = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(a =>
+        {
+            a.UseWebSocketHandler("/first", first);
+            a.UseWebSocketHandler("/second", new EchoMessageHandler("second: "));
+            a.Run(TestApp.NextMiddleware);
+        });
+        using var toFirst = await app.ConnectTestHostAsync("/first");
+        using var toSecond = await app.ConnectTestHostAsync("/second");
+
+        Assert.Equal("one", await toFirst.RoundTripAsync("one"));
+        Assert.Equal("second: two", await toSecond.RoundTripAsync("two"));
+        Assert.Equal(1, first.ConnectedCount);
+    }
+}

@@ -1,0 +1,67 @@
+using WebSocketEcho.Middleware.Tests.Infrastructure;
+
+namespace WebSocketEcho.Middleware.Tests.TestHost;
+
+/// <summary>Subprotocol negotiation: the server's order of preference wins; no match means no subprotocol, not a refusal.</summary>
+public sealed class SubProtocolTests
+{
+    [Theory]
+    [InlineData("v1.chat,v2.chat", "v2.chat")] // both offered: the server's first choice wins over the client's order
+    [InlineData("v2.chat,v1.chat", "v2.chat")]
+    [InlineData("v1.chat", "v1.chat")]
+    [InlineData("other,v1.chat", "v1.chat")]
+    public async Task Server_preference_order_selects_the_subprotocol(string offered, string expected)
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler, o =>
+        {
+            o.SubProtocols.Add("v2.chat");
+            o.SubProtocols.Add("v1.chat");
+        });
+
+        using var socket = await ConnectOfferingAsync(app, offered.Split(','));
+        var connection = await handler.NextConnectedAsync();
+
+        Assert.Equal(expected, socket.SubProtocol);
+        Assert.Equal(expected, connection.SubProtocol);
+    }
+
+    [Theory]
+    [InlineData("other")]
+    [InlineData("V2.CHAT")] // subprotocol names are compared exactly
+    [InlineData("")]
+    public async Task No_matching_subprotocol_is_accepted_without_one(string offered)
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler, o => o.SubProtocols.Add("v2.chat"));
+
+        using var socket = await ConnectOfferingAsync(app, offered.Length == 0 ? [] : [offered]);
+        var connection = await handler.NextConnectedAsync();
+
+        Assert.Null(connection.SubProtocol);
+        Assert.True(string.IsNullOrEmpty(socket.SubProtocol));
+        Assert.Equal("works", await socket.RoundTripAsync("works"));
+    }
+
+    [Fact]
+    public async Task Offered_subprotocol_without_any_configured_is_accepted_without_one()
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartTestHostAsync(handler);
+
+        using var socket = await ConnectOfferingAsync(app, ["v1.chat"]);
+        var connection = await handler.NextConnectedAsync();
+
+        Assert.Null(connection.SubProtocol);
+        Assert.Equal("works", await socket.RoundTripAsync("works"));
+    }
+
+    private static Task<System.Net.WebSockets.WebSocket> ConnectOfferingAsync(TestApp app, string[] offered) =>
+        app.ConnectTestHostAsync(TestApp.HandlerPath, client =>
+        {
+            foreach (var protocol in offered)
+            {
+                client.SubProtocols.Add(protocol);
+            }
+        });
+}
