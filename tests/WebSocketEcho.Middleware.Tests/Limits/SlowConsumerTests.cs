@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
@@ -86,6 +87,88 @@ public sealed class SlowConsumerTests
         Assert.Contains(app.Logs.GetSnapshot(), r => r.Category == Log.Category && r.Id.Id == 10 && r.Message.Contains("SendTimeout", StringComparison.Ordinal));
         Assert.Equal(1, await EchoAsync(fast, 1));
     }
+
+    [Fact]
+    public async Task README_chat_broadcast_reaches_every_reading_member_while_one_member_is_stuck_and_drops_that_one_after_SendTimeout()
+    {
+        var members = new ConcurrentDictionary<string, IWebSocketConnection>();
+        var handler = new RecordingHandler
+        {
+            // The README's ChatHandler: all members at once, awaited together.
+            OnConnected = connection =>
+            {
+                members[connection.Id] = connection;
+                return ValueTask.CompletedTask;
+            },
+            OnMessage = async (from, message) =>
+            {
+                var line = message.GetText();
+                await Task.WhenAll(members.Values.Select(member => SendLineAsync(member, line)));
+            },
+            OnDisconnected = (connection, disconnect) =>
+            {
+                members.TryRemove(connection.Id, out var removed);
+                return ValueTask.CompletedTask;
+            },
+        };
+        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.SendTimeout = TimeSpan.FromSeconds(2)));
+        await using var stuck = await ConnectNonReadingAsync(app.Port);
+        var stuckConnection = await handler.NextConnectedAsync();
+        using var reader = new ClientWebSocket();
+        await reader.ConnectAsync(app.WebSocketUri("/ws"), Ct);
+        using var sender = new ClientWebSocket();
+        await sender.ConnectAsync(app.WebSocketUri("/ws"), Ct);
+        await handler.NextConnectedAsync();
+        await handler.NextConnectedAsync();
+
+        // 200 lines of 16 KiB, 3 MiB per member: far more than the stuck member's buffers.
+        const int lines = 200;
+        var text = new string('x', 16 * 1024);
+        var reading = ReceiveLinesAsync(reader, lines);
+        var draining = ReceiveLinesAsync(sender, lines);
+        for (var i = 0; i < lines; i++)
+        {
+            await sender.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, Ct);
+        }
+
+        // Every reading member gets every line, in order of sending; the stuck one held the room up once, for
+        // SendTimeout, and was dropped as a slow consumer. Nobody who reads was closed.
+        Assert.Equal(lines, await reading.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal(lines, await draining.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        var (gone, info) = await handler.NextDisconnectedAsync(TimeSpan.FromSeconds(20));
+        Assert.Same(stuckConnection, gone);
+        Assert.Equal(DisconnectReason.SlowConsumer, info.Reason);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, info.CloseStatus);
+        Assert.Equal(1, handler.DisconnectedCount);
+        Assert.Equal(WebSocketState.Open, reader.State);
+        Assert.Equal(WebSocketState.Open, sender.State);
+    }
+
+    private static async Task SendLineAsync(IWebSocketConnection member, string line)
+    {
+        try
+        {
+            await member.SendTextAsync(line);
+        }
+        catch (WebSocketException)
+        {
+            // That member is gone or too slow; it is being closed.
+        }
+    }
+
+    private static Task<int> ReceiveLinesAsync(ClientWebSocket client, int lines) => Task.Run(
+        async () =>
+        {
+            for (var i = 0; i < lines; i++)
+            {
+                var message = await client.ReceiveMessageAsync(Ct, TimeSpan.FromSeconds(20));
+                Assert.Equal(WebSocketMessageType.Text, message.Type);
+                Assert.Equal(16 * 1024, message.Payload.Length);
+            }
+
+            return lines;
+        },
+        Ct);
 
     /// <summary>Echoes, and floods connections opened with <c>?role=slow</c> from a background task.</summary>
     private static RecordingHandler SlowRoleHandler(Flood flood) => new()
