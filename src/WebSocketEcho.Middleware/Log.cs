@@ -57,6 +57,9 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Error, "The message handler threw in OnDisconnectedAsync on WebSocket connection {ConnectionId}.", EventName = "DisconnectHandlerError")]
     public static partial void DisconnectHandlerError(ILogger logger, Exception exception, string connectionId);
 
+    [LoggerMessage(16, LogLevel.Debug, "The message handler's send in {Callback} on WebSocket connection {ConnectionId} failed because the connection was already closing; not a handler error.", EventName = "SendAfterClose")]
+    public static partial void SendAfterClose(ILogger logger, string connectionId, string callback);
+
     public static void ConnectionClosed(ILogger logger, string connectionId, DisconnectInfo info, TimeSpan duration)
     {
         if (logger.IsEnabled(LogLevel.Debug))

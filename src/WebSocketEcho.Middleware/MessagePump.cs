@@ -13,6 +13,9 @@ namespace WebSocketEcho.Middleware;
 /// </summary>
 internal sealed class MessagePump
 {
+    /// <summary>The most bytes (at least; MaxMessageSize if larger) discarded while waiting for the peer's close frame.</summary>
+    private const int MaxDiscardedAfterClose = 64 * 1024 * 1024;
+
     private readonly IMessageHandler _handler;
     private readonly EndpointContext _endpoint;
     private readonly ConnectionRegistry _registry;
@@ -312,9 +315,11 @@ internal sealed class MessagePump
                     return;
                 }
 
-                // Bound the work a peer can make the server do after it was told to close.
+                // Bound the work a peer can make the server do after it was told to close. Generously: browsers and
+                // ClientWebSocket send a whole (oversized) message before they read the 1009, and a reset now would
+                // destroy that close frame. The heartbeat's CloseTimeout bounds the time.
                 discarded += result.Count;
-                if (discarded > Math.Max(_endpoint.Settings.MaxMessageSize, 1024 * 1024))
+                if (discarded > Math.Max(_endpoint.Settings.MaxMessageSize, MaxDiscardedAfterClose))
                 {
                     socket.Abort();
                     return;

@@ -225,7 +225,8 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     /// <summary>
     /// The handler threw. If the connection had already failed under it (a send to a vanished peer), that is a lost
-    /// connection, not a handler bug; otherwise log it as an error and close with 1011.
+    /// connection, not a handler bug; if a send failed because the connection was already closing, that is expected;
+    /// otherwise log it as an error and close with 1011.
     /// </summary>
     internal Task OnHandlerFailedAsync(Exception error, string callback)
     {
@@ -233,6 +234,14 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         {
             TrySetOutcome(new DisconnectInfo(DisconnectReason.ConnectionLost, null, null, error));
             Log.ConnectionLost(_endpoint.Logger, Id, error.Message);
+            return Task.CompletedTask;
+        }
+
+        if (CloseStarted && error is WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState })
+        {
+            // A send failed because the connection was already closing (host stopping, idle timeout, slow consumer,
+            // the peer's close): expected, and the connection ends with the status already chosen, not 1011.
+            Log.SendAfterClose(_endpoint.Logger, Id, callback);
             return Task.CompletedTask;
         }
 
@@ -295,9 +304,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         Observe(StartCloseAsync(new DisconnectInfo(DisconnectReason.ServerShutdown, WebSocketCloseStatus.EndpointUnavailable, "Server shutting down", null)));
 
     /// <summary>
-    /// Ends the transport: after a protocol error, first drains what the peer already sent so the close frame is not
-    /// lost to a TCP reset; then disposes the socket without letting the platform turn that into an abort, so TCP ends
-    /// with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
+    /// Ends the transport: when our close frame went unanswered (a protocol error), first drains what the peer still
+    /// sends so the close frame is not lost to a TCP reset; then disposes the socket without letting the platform turn
+    /// that into an abort, so TCP ends with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
     /// </summary>
     internal async Task EndAsync()
     {
@@ -314,7 +323,10 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             }
         }
 
-        if (_transport is not null && !_peerClosed && Outcome.Reason == DisconnectReason.ProtocolError)
+        // A close frame went out but the peer's never came back (a protocol error, or one met while waiting for it):
+        // bytes the peer is still sending would make closing TCP send a reset, which can destroy our close frame
+        // before the peer reads it. (After an abort the transport is disposed and this returns at once.)
+        if (_transport is { CloseStatusWritten: not null } && !_peerClosed)
         {
             var settings = _endpoint.Settings;
             await _transport.DrainAsync(

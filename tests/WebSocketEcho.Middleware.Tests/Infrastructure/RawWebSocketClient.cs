@@ -76,9 +76,28 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
         string key = RfcSampleKey,
         CancellationToken cancellationToken = default)
     {
+        return await ConnectRawAsync(port, UpgradeRequest($"127.0.0.1:{port}", path, extraHeaders, key), cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="ConnectAsync(int, string, IEnumerable{KeyValuePair{string, string}}?, string, CancellationToken)"/>, but
+    /// <paramref name="configureSocket"/> sets up the socket before it connects (for example a small receive buffer, so
+    /// that a client that stops reading makes the server's sends block quickly).
+    /// </summary>
+    public static async Task<RawWebSocketClient> ConnectAsync(
+        int port,
+        string path,
+        Action<Socket> configureSocket,
+        IEnumerable<KeyValuePair<string, string>>? extraHeaders = null,
+        CancellationToken cancellationToken = default) =>
+        await ConnectRawAsync(port, UpgradeRequest($"127.0.0.1:{port}", path, extraHeaders, RfcSampleKey), configureSocket, cancellationToken);
+
+    /// <summary>Builds a valid upgrade request head for <paramref name="host"/> (the Host header) and <paramref name="path"/>.</summary>
+    public static string UpgradeRequest(string host, string path, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null, string key = RfcSampleKey)
+    {
         var request = new StringBuilder()
             .Append("GET ").Append(path).Append(" HTTP/1.1\r\n")
-            .Append("Host: 127.0.0.1:").Append(port).Append("\r\n")
+            .Append("Host: ").Append(host).Append("\r\n")
             .Append("Upgrade: websocket\r\n")
             .Append("Connection: Upgrade\r\n")
             .Append("Sec-WebSocket-Key: ").Append(key).Append("\r\n")
@@ -88,15 +107,31 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
             request.Append(header.Key).Append(": ").Append(header.Value).Append("\r\n");
         }
 
-        request.Append("\r\n");
-        return await ConnectRawAsync(port, request.ToString(), cancellationToken);
+        return request.Append("\r\n").ToString();
     }
 
     /// <summary>Opens a TCP connection, writes <paramref name="requestHead"/> verbatim and reads the response head.</summary>
-    public static async Task<RawWebSocketClient> ConnectRawAsync(int port, string requestHead, CancellationToken cancellationToken = default)
+    public static Task<RawWebSocketClient> ConnectRawAsync(int port, string requestHead, CancellationToken cancellationToken = default) =>
+        ConnectRawAsync(port, requestHead, configureSocket: null, cancellationToken);
+
+    /// <summary>Opens a TCP connection to <paramref name="address"/>, writes <paramref name="requestHead"/> verbatim and reads the response head.</summary>
+    public static async Task<RawWebSocketClient> ConnectRawAsync(System.Net.IPAddress address, int port, string requestHead, CancellationToken cancellationToken = default)
+    {
+        var tcp = new TcpClient(address.AddressFamily) { NoDelay = true };
+        await tcp.ConnectAsync(address, port, cancellationToken);
+        return await StartAsync(tcp, requestHead, cancellationToken);
+    }
+
+    private static async Task<RawWebSocketClient> ConnectRawAsync(int port, string requestHead, Action<Socket>? configureSocket, CancellationToken cancellationToken)
     {
         var tcp = new TcpClient { NoDelay = true };
+        configureSocket?.Invoke(tcp.Client);
         await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port, cancellationToken);
+        return await StartAsync(tcp, requestHead, cancellationToken);
+    }
+
+    private static async Task<RawWebSocketClient> StartAsync(TcpClient tcp, string requestHead, CancellationToken cancellationToken)
+    {
         var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(requestHead), cancellationToken);
         var client = new RawWebSocketClient(tcp);

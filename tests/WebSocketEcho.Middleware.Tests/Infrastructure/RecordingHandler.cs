@@ -29,6 +29,16 @@ internal sealed class RecordingHandler : IMessageHandler
 
     public ConcurrentQueue<(string ConnectionId, WebSocketMessageType Type, byte[] Payload)> Messages { get; } = new();
 
+    /// <summary>Gets or sets a value indicating whether <see cref="Messages"/> keeps a copy of every message (default true; load tests turn it off).</summary>
+    public bool KeepPayloads { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether connections are queued for <see cref="NextConnectedAsync"/> and
+    /// <see cref="NextDisconnectedAsync"/> (default true). Load tests that measure memory turn it off: a queued
+    /// connection keeps its whole HTTP context alive.
+    /// </summary>
+    public bool QueueConnections { get; set; } = true;
+
     public int ConnectedCount => _events.Count(e => e.StartsWith("connected:", StringComparison.Ordinal));
 
     public int DisconnectedCount => _events.Count(e => e.StartsWith("disconnected:", StringComparison.Ordinal));
@@ -36,14 +46,22 @@ internal sealed class RecordingHandler : IMessageHandler
     public ValueTask OnConnectedAsync(IWebSocketConnection connection)
     {
         _events.Enqueue("connected:" + connection.Id);
-        _connected.Writer.TryWrite(connection);
+        if (QueueConnections)
+        {
+            _connected.Writer.TryWrite(connection);
+        }
+
         return OnConnected(connection);
     }
 
     public ValueTask OnMessageAsync(IWebSocketConnection connection, WebSocketMessage message)
     {
         _events.Enqueue($"message:{connection.Id}:{(message.IsText ? "text" : "binary")}:{message.Payload.Length}");
-        Messages.Enqueue((connection.Id, message.MessageType, message.Payload.ToArray()));
+        if (KeepPayloads)
+        {
+            Messages.Enqueue((connection.Id, message.MessageType, message.Payload.ToArray()));
+        }
+
         return OnMessage(connection, message);
     }
 
@@ -57,7 +75,10 @@ internal sealed class RecordingHandler : IMessageHandler
         finally
         {
             // Signalled after the hook, so a test that awaits the disconnect also sees what the hook did.
-            _disconnected.Writer.TryWrite((connection, disconnect));
+            if (QueueConnections)
+            {
+                _disconnected.Writer.TryWrite((connection, disconnect));
+            }
         }
     }
 
@@ -75,7 +96,68 @@ internal sealed class RecordingHandler : IMessageHandler
         return await _disconnected.Reader.ReadAsync(cts.Token);
     }
 
+    /// <summary>
+    /// Checks the handler contract for every connection seen: exactly one "connected" first, exactly one
+    /// "disconnected" last, only messages in between. Returns one line per connection that broke it.
+    /// </summary>
+    public IReadOnlyList<string> SequenceViolations()
+    {
+        var byConnection = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var e in _events)
+        {
+            var (kind, id) = ParseEvent(e);
+            if (!byConnection.TryGetValue(id, out var list))
+            {
+                byConnection[id] = list = [];
+            }
+
+            list.Add(kind);
+        }
+
+        var violations = new List<string>();
+        foreach (var (id, kinds) in byConnection)
+        {
+            var ok = kinds.Count >= 2
+                && kinds[0] == "connected"
+                && kinds[^1] == "disconnected"
+                && kinds.Skip(1).SkipLast(1).All(k => k == "message");
+            if (!ok)
+            {
+                violations.Add($"{id}: {string.Join(" ", kinds)}");
+            }
+        }
+
+        return violations;
+    }
+
+    /// <summary>Gets how each connection ended, by connection id.</summary>
+    public IReadOnlyDictionary<string, DisconnectReason> DisconnectReasons()
+    {
+        var reasons = new Dictionary<string, DisconnectReason>(StringComparer.Ordinal);
+        foreach (var e in _events.Where(e => e.StartsWith("disconnected:", StringComparison.Ordinal)))
+        {
+            var last = e.LastIndexOf(':');
+            reasons[e["disconnected:".Length..last]] = Enum.Parse<DisconnectReason>(e[(last + 1)..]);
+        }
+
+        return reasons;
+    }
+
     /// <summary>Events of one connection, in order.</summary>
     public IReadOnlyList<string> EventsOf(string connectionId) =>
         _events.Where(e => e.Split(':').Length > 1 && e.Contains(":" + connectionId, StringComparison.Ordinal)).ToList();
+
+    /// <summary>Splits an event into its kind and connection id (ids may contain ':').</summary>
+    private static (string Kind, string ConnectionId) ParseEvent(string e)
+    {
+        var colon = e.IndexOf(':', StringComparison.Ordinal);
+        var kind = e[..colon];
+        var rest = e[(colon + 1)..];
+        return kind switch
+        {
+            "message" => (kind, rest[..rest.LastIndexOf(':', rest.LastIndexOf(':') - 1)]),
+            "disconnected" => (kind, rest[..rest.LastIndexOf(':')]),
+            _ => (kind, rest),
+        };
+    }
 }

@@ -8,13 +8,14 @@ using Microsoft.Extensions.Options;
 namespace WebSocketEcho.Middleware.Tests.Infrastructure;
 
 /// <summary>
-/// A test authentication scheme: a request carrying <see cref="UserHeader"/> is signed in as that user; any other
-/// request is anonymous and gets the scheme's default challenge (401).
+/// A test authentication scheme: a request carrying <see cref="UserHeader"/> is signed in as that user, with the roles
+/// in <see cref="RoleHeader"/> if any; any other request is anonymous and gets the scheme's default challenge (401).
 /// </summary>
 internal sealed class TestAuthHandler : AuthenticationHandler<AuthenticationSchemeOptions>
 {
     public const string SchemeName = "Test";
     public const string UserHeader = "X-Test-User";
+    public const string RoleHeader = "X-Test-Role";
 
     public TestAuthHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
         : base(options, logger, encoder)
@@ -36,7 +37,9 @@ internal sealed class TestAuthHandler : AuthenticationHandler<AuthenticationSche
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user)], SchemeName));
+        List<Claim> claims = [new Claim(ClaimTypes.Name, user)];
+        claims.AddRange(Request.Headers[RoleHeader].Where(role => !string.IsNullOrEmpty(role)).Select(role => new Claim(ClaimTypes.Role, role!)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 }

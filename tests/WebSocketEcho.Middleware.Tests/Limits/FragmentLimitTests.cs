@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Builder;
+using WebSocketEcho.Middleware.Tests.Infrastructure;
+
+namespace WebSocketEcho.Middleware.Tests.Limits;
+
+public sealed class FragmentLimitTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Endless_stream_of_empty_fragments_closes_with_1009_under_the_default_limit()
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler));
+        await using var raw = await RawWebSocketClient.ConnectAsync(app.Port, "/ws", cancellationToken: Ct);
+
+        // One text frame without FIN, then far more empty continuation frames than the default 4096, in one write.
+        var fragments = new MemoryStream();
+        fragments.Write(RawWebSocketClient.BuildFrame(Frame.Text, [], fin: false));
+        var empty = RawWebSocketClient.BuildFrame(Frame.Continuation, [], fin: false);
+        for (var i = 0; i < 2 * new WebSocketHandlerOptions().MaxFragmentsPerMessage; i++)
+        {
+            fragments.Write(empty);
+        }
+
+        await raw.WriteRawAsync(fragments.ToArray(), Ct);
+
+        var close = await raw.ReadUntilCloseAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(1009, close?.CloseStatus);
+        Assert.Equal("Too many fragments", close?.CloseReason);
+        var (_, info) = await handler.NextDisconnectedAsync();
+        Assert.Equal(DisconnectReason.MessageTooBig, info.Reason);
+        Assert.Empty(handler.Messages);
+        Assert.Contains(app.Logs.GetSnapshot(), r => r.Category == Log.Category && r.Id.Id == 13);
+    }
+}
