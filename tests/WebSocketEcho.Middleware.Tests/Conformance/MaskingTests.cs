@@ -56,4 +56,20 @@ public sealed class MaskingTests(ConformanceServer server) : IClassFixture<Confo
         await ConformanceAssert.ExpectMessageAsync(client, Frame.Text, message);
         await ConformanceAssert.FailsWithAsync(client, 1002);
     }
+
+    /// <summary>
+    /// PINS A PLATFORM GAP. The platform reads a client frame's header together with its 4 mask bytes before it looks
+    /// at the mask bit, so an unmasked frame shorter than 6 bytes gets no answer until more bytes arrive; then 1002.
+    /// </summary>
+    [Fact]
+    public async Task Unmasked_frame_shorter_than_six_bytes_is_refused_only_when_more_bytes_arrive()
+    {
+        await using var client = await server.ConnectAsync();
+
+        await client.WriteRawAsync(RawWebSocketClient.BuildFrame(Frame.Text, "abc"u8, mask: false), Ct);
+        await Assert.ThrowsAsync<TimeoutException>(() => client.ReadFrameAsync(TimeSpan.FromSeconds(1), Ct));
+
+        await client.WriteRawAsync(new byte[] { 0x81 }, Ct);
+        await ConformanceAssert.FailsWithAsync(client, 1002);
+    }
 }
