@@ -20,6 +20,11 @@ var app = builder.Build();
 var stats = app.Services.GetRequiredService<EchoStatsListener>();
 
 app.UseWebSocketHandler<EchoMessageHandler>("/echo");
+
+// A pure echo (no prefix) for conformance tools such as Autobahn|Testsuite, which expect every message back
+// unchanged: room for 16 MiB messages, permessage-deflate when offered ("PlainEcho" section). Nothing secret
+// passes through an echo, so compression cannot leak anything here (see the README's "Why compression is off").
+app.UseWebSocketHandler("/echo/plain", new EchoMessageHandler(), options => builder.Configuration.GetSection("PlainEcho:WebSocket").Bind(options));
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
