@@ -6,8 +6,11 @@ using WebSocketEcho.Sample;
 // GET /stats shows the middleware's metrics as JSON; the test page polls it.
 var builder = WebApplication.CreateSlimBuilder(args);
 
-// Kestrel's socket transport knobs (off unless configured); see the README's "Performance" section.
-builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, builder.Configuration.GetSection(SocketTransportConfiguration.SectionName)));
+// Kestrel's socket transport knobs; see the README's "Performance" section. Inline socket completions are on in
+// appsettings.json and must be decided before the first socket exists, so here, before the host is built.
+var socketTransport = builder.Configuration.GetSection(SocketTransportConfiguration.SectionName);
+var inlineCompletions = InlineSocketCompletions.Apply(socketTransport);
+builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, socketTransport));
 
 var prefix = builder.Configuration["Echo:Prefix"] ?? "Received:  ";
 builder.Services.AddSingleton(new EchoMessageHandler(prefix));
@@ -15,6 +18,14 @@ builder.Services.AddWebSocketHandler<EchoMessageHandler>().BindConfiguration("Ec
 builder.Services.AddSingleton<EchoStatsListener>();
 
 var app = builder.Build();
+if (inlineCompletions)
+{
+    SampleLog.InlineSocketCompletionsOn(app.Logger, InlineSocketCompletions.Variable);
+}
+else
+{
+    SampleLog.InlineSocketCompletionsOff(app.Logger);
+}
 
 // Listen to the metrics before the first connection arrives.
 var stats = app.Services.GetRequiredService<EchoStatsListener>();

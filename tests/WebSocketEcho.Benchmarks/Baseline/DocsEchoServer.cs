@@ -23,7 +23,11 @@ internal static class DocsEchoServer
         // The sample's logging configuration (appsettings.json), so both hosts keep the same per-request state.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, builder.Configuration.GetSection(SocketTransportConfiguration.SectionName)));
+        // The docs loop as the docs write it: the runtime's default socket scheduling, unless the runner asks for the
+        // sample's setting (SocketTransport__InlineSocketCompletions=true) to compare like with like.
+        var socketTransport = builder.Configuration.GetSection(SocketTransportConfiguration.SectionName);
+        InlineSocketCompletions.Apply(socketTransport);
+        builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, socketTransport));
 
         var app = builder.Build();
         app.UseWebSockets();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Load;
 
@@ -11,6 +12,11 @@ internal static class LoadRunner
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        // The load client completes its socket operations on the runtime's epoll threads (no thread-pool hop per
+        // frame), so it needs less of its core than the server it measures. Set before this process's first socket;
+        // the servers do not inherit it (ServerProcess).
+        Environment.SetEnvironmentVariable(InlineSocketCompletions.Variable, "1");
+
         RunOptions options;
         try
         {

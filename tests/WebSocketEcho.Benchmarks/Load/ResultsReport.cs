@@ -53,7 +53,7 @@ internal sealed class ResultsReport
         text.AppendLine();
         text.AppendLine(s_invariant, $"- Machine: {_environment.DescribeMachine()}.");
         text.AppendLine(s_invariant, $"- Run: {(_options.Quick ? "quick" : "full")}, {_options.Rounds} interleaved round(s) (docs loop, sample, docs loop, sample...), {_options.Duration.TotalSeconds:0.#} s measured after {_options.Warmup.TotalSeconds:0.#} s warm-up per run; medians; ratio = {candidate.ToLowerInvariant()} / docs loop; {elapsed.TotalMinutes:0.0} min in all.");
-        text.AppendLine(s_invariant, $"- Both servers: same host (`WebApplication.CreateSlimBuilder`), Release, same runtime settings{DescribeVariables(headline)}; reply `\"Received:  \" + message`.");
+        text.AppendLine(s_invariant, $"- Both servers: same host (`WebApplication.CreateSlimBuilder`), Release, each app's own runtimeconfig (Server GC requested, invariant globalization); reply `\"Received:  \" + message`. Socket completions: {DescribeSocketCompletions(headline)}{DescribeVariables(headline)}.");
         text.AppendLine();
         text.AppendLine(s_invariant, $"| Measurement | Docs loop | {candidate} | Ratio | Target |");
         text.AppendLine("| --- | ---: | ---: | ---: | --- |");
@@ -98,7 +98,21 @@ internal sealed class ResultsReport
     private string DescribeVariables(string config)
     {
         var variables = _options.VariablesFor(config);
-        return variables.Count == 0 ? " (each app's own runtimeconfig: Server GC requested, invariant globalization)" : ": " + string.Join(", ", variables.Select(v => $"`{v.Key}={v.Value}`"));
+        return variables.Count == 0 ? string.Empty : "; environment for both: " + string.Join(", ", variables.Select(v => $"`{v.Key}={v.Value}`"));
+    }
+
+    // The sample ships with inline socket completions on (appsettings.json); the docs loop keeps the runtime's default.
+    private string DescribeSocketCompletions(string config)
+    {
+        var variables = _options.VariablesFor(config);
+        if (variables.TryGetValue("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", out var forced))
+        {
+            return forced == "1" ? "inline for both (same setting)" : "thread pool for both (the runtime's default; same setting)";
+        }
+
+        return variables.TryGetValue("SocketTransport__InlineSocketCompletions", out var configured) && bool.TryParse(configured, out var on)
+            ? (on ? "inline for both (same setting)" : "thread pool for both (the runtime's default; same setting)")
+            : "each app as shipped: inline in the sample (its appsettings.json), the runtime's default (thread pool) in the docs loop";
     }
 
     private void AppendCpu(StringBuilder text, string config)

@@ -9,7 +9,10 @@ internal sealed class RunOptions
     public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Presets =
         new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase)
         {
+            // Each app as shipped: the sample with inline socket completions (its appsettings.json), the docs loop without.
             ["default"] = new Dictionary<string, string>(),
+            // Like with like: both on the runtime's default socket scheduling (the operator's variable wins in the sample).
+            ["platform-default"] = new Dictionary<string, string> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0" },
             ["inline"] = new Dictionary<string, string>
             {
                 ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
@@ -73,8 +76,10 @@ internal sealed class RunOptions
           --active N              active connections next to them (default 1000)
           --scenarios a,b         any of: echo1, echo64, echo1000, echo16k, handshakes, memory (default all)
           --configs a,b           runtime configurations, each run for both servers (first = headline):
-                                  default, inline, socket-inline, ioqueue0, workstation, workstation-nonconcurrent,
-                                  server-nodatas, conserve, gen0-4m, quiet-hosting,
+                                  default (each app as shipped: inline socket completions in the sample only),
+                                  platform-default (both on the runtime's default socket scheduling),
+                                  socket-inline (both with inline socket completions), inline, ioqueue0, workstation,
+                                  workstation-nonconcurrent, server-nodatas, conserve, gen0-4m, quiet-hosting,
                                   docs-keepalive (the sample with the platform's default keep-alive)
           --env NAME=VALUE        an extra environment variable for both servers (repeatable)
           --candidate lean        compare the leanest possible loop (lean-server) with the docs loop instead of the

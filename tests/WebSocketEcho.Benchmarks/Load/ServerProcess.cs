@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Load;
 
@@ -115,6 +116,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        // The load client's own socket setting (LoadRunner) is not the servers': they get only what the configuration says.
+        info.Environment.Remove(InlineSocketCompletions.Variable);
         foreach (var (name, value) in variables)
         {
             info.Environment[name] = value;

@@ -47,7 +47,9 @@ internal sealed partial class SampleServer : IAsyncDisposable
     public string Output => string.Join(Environment.NewLine, _output);
 
     /// <summary>Starts the sample and waits until Kestrel listens.</summary>
-    public static async Task<SampleServer> StartAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Stops waiting for the sample.</param>
+    /// <param name="environment">Extra environment variables (configuration such as <c>Echo__Prefix</c>, runtime switches).</param>
+    public static async Task<SampleServer> StartAsync(CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         SampleLocation.EnsureExists();
 
@@ -66,6 +68,12 @@ internal sealed partial class SampleServer : IAsyncDisposable
         // As deployed: Production settings, wwwroot served from the content root (not through static web assets).
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment.Remove("DOTNET_ENVIRONMENT");
+        // The sample decides its socket scheduling from appsettings.json unless a test says otherwise.
+        start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var server = new SampleServer(process);
