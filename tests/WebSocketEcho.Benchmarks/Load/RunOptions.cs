@@ -20,6 +20,11 @@ internal sealed class RunOptions
             },
             ["socket-inline"] = new Dictionary<string, string> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1" },
             ["ioqueue0"] = new Dictionary<string, string> { ["SocketTransport__IOQueueCount"] = "0" },
+            ["socket-inline-ioqueue0"] = new Dictionary<string, string>
+            {
+                ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+                ["SocketTransport__IOQueueCount"] = "0",
+            },
             ["workstation"] = new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" },
             ["workstation-nonconcurrent"] = new Dictionary<string, string> { ["DOTNET_gcServer"] = "0", ["DOTNET_gcConcurrent"] = "0" },
             ["server-nodatas"] = new Dictionary<string, string> { ["DOTNET_gcServer"] = "1", ["DOTNET_GCDynamicAdaptationMode"] = "0" },
@@ -78,7 +83,8 @@ internal sealed class RunOptions
           --configs a,b           runtime configurations, each run for both servers (first = headline):
                                   default (each app as shipped: inline socket completions in the sample only),
                                   platform-default (both on the runtime's default socket scheduling),
-                                  socket-inline (both with inline socket completions), inline, ioqueue0, workstation,
+                                  socket-inline (both with inline socket completions), inline, ioqueue0,
+                                  socket-inline-ioqueue0, workstation,
                                   workstation-nonconcurrent, server-nodatas, conserve, gen0-4m, quiet-hosting,
                                   docs-keepalive (the sample with the platform's default keep-alive)
           --env NAME=VALUE        an extra environment variable for both servers (repeatable)
