@@ -134,14 +134,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        if (CloseStarted || _ended)
+        if (SendRefusal() is { } refused)
         {
-            return ValueTask.FromException(ClosedError());
-        }
-
-        if (_transportLost.IsCancellationRequested)
-        {
-            return ValueTask.FromException(LostError());
+            return ValueTask.FromException(refused);
         }
 
         long length = payload.Length;
@@ -470,14 +465,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         ValueTask send;
         try
         {
-            if (CloseStarted)
+            if (SendRefusal() is { } refused)
             {
-                throw ClosedError();
-            }
-
-            if (_transportLost.IsCancellationRequested)
-            {
-                throw LostError();
+                throw refused;
             }
 
             Volatile.Write(ref _sendStartedAt, Now());
@@ -533,14 +523,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
         try
         {
-            if (CloseStarted || _ended)
+            if (SendRefusal() is { } refused)
             {
-                throw ClosedError();
-            }
-
-            if (_transportLost.IsCancellationRequested)
-            {
-                throw LostError();
+                throw refused;
             }
 
             Volatile.Write(ref _sendStartedAt, Now());
@@ -563,6 +548,12 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         Interlocked.Add(ref _pendingSendBytes, -length);
         _sendLock.Release();
     }
+
+    /// <summary>Why a send cannot start now (the connection is closing or ended, or its transport is gone), or null.</summary>
+    private WebSocketException? SendRefusal() =>
+        CloseStarted || _ended ? ClosedError()
+        : _transportLost.IsCancellationRequested ? LostError()
+        : null;
 
     /// <summary>The underlying connection is gone: a send can never reach the peer.</summary>
     private WebSocketException LostError()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Load;
 
@@ -102,17 +103,20 @@ internal sealed class ResultsReport
     }
 
     // The sample ships with inline socket completions on (appsettings.json); the docs loop keeps the runtime's default.
+    // A configuration that sets the runtime's variable or the configuration key gives both the same setting (the
+    // variable wins, as in the apps).
     private string DescribeSocketCompletions(string config)
     {
         var variables = _options.VariablesFor(config);
-        if (variables.TryGetValue("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", out var forced))
+        bool? inline = variables.TryGetValue(InlineSocketCompletions.Variable, out var forced) ? forced == "1"
+            : variables.TryGetValue($"{SocketTransportConfiguration.SectionName}__{InlineSocketCompletions.Key}", out var configured) && bool.TryParse(configured, out var on) ? on
+            : null;
+        return inline switch
         {
-            return forced == "1" ? "inline for both (same setting)" : "thread pool for both (the runtime's default; same setting)";
-        }
-
-        return variables.TryGetValue("SocketTransport__InlineSocketCompletions", out var configured) && bool.TryParse(configured, out var on)
-            ? (on ? "inline for both (same setting)" : "thread pool for both (the runtime's default; same setting)")
-            : "each app as shipped: inline in the sample (its appsettings.json), the runtime's default (thread pool) in the docs loop";
+            true => "inline for both (same setting)",
+            false => "thread pool for both (the runtime's default; same setting)",
+            null => "each app as shipped: inline in the sample (its appsettings.json), the runtime's default (thread pool) in the docs loop",
+        };
     }
 
     private void AppendCpu(StringBuilder text, string config)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Load;
 
@@ -12,17 +13,17 @@ internal sealed class RunOptions
             // Each app as shipped: the sample with inline socket completions (its appsettings.json), the docs loop without.
             ["default"] = new Dictionary<string, string>(),
             // Like with like: both on the runtime's default socket scheduling (the operator's variable wins in the sample).
-            ["platform-default"] = new Dictionary<string, string> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0" },
+            ["platform-default"] = new Dictionary<string, string> { [InlineSocketCompletions.Variable] = "0" },
             ["inline"] = new Dictionary<string, string>
             {
-                ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+                [InlineSocketCompletions.Variable] = "1",
                 ["SocketTransport__UnsafePreferInlineScheduling"] = "true",
             },
-            ["socket-inline"] = new Dictionary<string, string> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1" },
+            ["socket-inline"] = new Dictionary<string, string> { [InlineSocketCompletions.Variable] = "1" },
             ["ioqueue0"] = new Dictionary<string, string> { ["SocketTransport__IOQueueCount"] = "0" },
             ["socket-inline-ioqueue0"] = new Dictionary<string, string>
             {
-                ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+                [InlineSocketCompletions.Variable] = "1",
                 ["SocketTransport__IOQueueCount"] = "0",
             },
             ["workstation"] = new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" },
