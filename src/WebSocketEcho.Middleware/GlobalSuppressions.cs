@@ -15,3 +15,15 @@ using System.Diagnostics.CodeAnalysis;
     Scope = "member",
     Target = "~M:WebSocketEcho.Middleware.IWebSocketConnection.SendTextAsync(System.ReadOnlyMemory{System.Byte},System.Threading.CancellationToken)~System.Threading.Tasks.ValueTask",
     Justification = "The overloads differ in a required parameter's type; no call is ambiguous.")]
+[assembly: SuppressMessage(
+    "ApiDesign",
+    "RS0026:Do not add multiple public overloads with optional parameters",
+    Scope = "member",
+    Target = "~M:WebSocketEcho.Middleware.PushTarget.SendTextAsync(System.String,System.Threading.CancellationToken)~System.Threading.Tasks.ValueTask{WebSocketEcho.Middleware.PushResult}",
+    Justification = "The overloads differ in a required parameter's type; no call is ambiguous.")]
+[assembly: SuppressMessage(
+    "ApiDesign",
+    "RS0026:Do not add multiple public overloads with optional parameters",
+    Scope = "member",
+    Target = "~M:WebSocketEcho.Middleware.PushTarget.SendTextAsync(System.ReadOnlyMemory{System.Byte},System.Threading.CancellationToken)~System.Threading.Tasks.ValueTask{WebSocketEcho.Middleware.PushResult}",
+    Justification = "The overloads differ in a required parameter's type; no call is ambiguous.")]

@@ -39,7 +39,7 @@ public static class WebSocketHandlerApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(configure);
         ThrowIfEmpty(path);
 
-        var endpoint = WebSocketEndpointFactory.Create(app.ApplicationServices, path.Value!, handler, Options.DefaultName, configure);
+        var endpoint = WebSocketEndpointFactory.Create(app.ApplicationServices, path.Value!, handler, handler.GetType(), Options.DefaultName, configure);
         return app.Use(next => new WebSocketHandlerMiddleware(next, path, endpoint).InvokeAsync);
     }
 
@@ -62,7 +62,7 @@ public static class WebSocketHandlerApplicationBuilderExtensions
 
         var handler = ActivatorUtilities.GetServiceOrCreateInstance<THandler>(app.ApplicationServices);
         var endpoint = WebSocketEndpointFactory.Create(
-            app.ApplicationServices, path.Value!, handler, WebSocketEndpointFactory.OptionsNameFor(typeof(THandler)), configure: null);
+            app.ApplicationServices, path.Value!, handler, typeof(THandler), WebSocketEndpointFactory.OptionsNameFor(typeof(THandler)), configure: null);
         return app.Use(next => new WebSocketHandlerMiddleware(next, path, endpoint).InvokeAsync);
     }
 

@@ -40,7 +40,7 @@ public static class WebSocketHandlerEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(configure);
 
-        var endpoint = WebSocketEndpointFactory.Create(endpoints.ServiceProvider, pattern, handler, Options.DefaultName, configure);
+        var endpoint = WebSocketEndpointFactory.Create(endpoints.ServiceProvider, pattern, handler, handler.GetType(), Options.DefaultName, configure);
         return Map(endpoints, pattern, endpoint);
     }
 
@@ -63,7 +63,7 @@ public static class WebSocketHandlerEndpointRouteBuilderExtensions
 
         var handler = ActivatorUtilities.GetServiceOrCreateInstance<THandler>(endpoints.ServiceProvider);
         var endpoint = WebSocketEndpointFactory.Create(
-            endpoints.ServiceProvider, pattern, handler, WebSocketEndpointFactory.OptionsNameFor(typeof(THandler)), configure: null);
+            endpoints.ServiceProvider, pattern, handler, typeof(THandler), WebSocketEndpointFactory.OptionsNameFor(typeof(THandler)), configure: null);
         return Map(endpoints, pattern, endpoint);
     }
 

@@ -22,11 +22,31 @@ public static class WebSocketHandlerServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
+        services.AddWebSocketPush();
+        services.TryAddSingleton<IWebSocketPush<THandler>, WebSocketPush<THandler>>();
         services.TryAddSingleton<THandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebSocketHandlerOptions>, WebSocketHandlerOptionsValidator>());
         return services
             .AddOptions<WebSocketHandlerOptions>(WebSocketEndpointFactory.OptionsNameFor(typeof(THandler)))
             .ValidateOnStart();
+    }
+
+    /// <summary>
+    /// Registers what pushing to WebSocket connections from anywhere needs: <see cref="IWebSocketPush{THandler}"/> for every
+    /// handler type, the default <see cref="IWebSocketUserIdProvider"/> (the NameIdentifier claim) and no backplane (this
+    /// instance only). <c>AddWebSocketHandler&lt;THandler&gt;()</c> calls it; call it yourself when your endpoints use handler
+    /// instances (<c>app.UseWebSocketHandler(path, new MyHandler())</c>). Register your own <see cref="IWebSocketUserIdProvider"/>
+    /// or <see cref="WebSocketBackplane"/> singleton to replace those. Calling it more than once changes nothing.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection, for chaining.</returns>
+    public static IServiceCollection AddWebSocketPush(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.TryAddSingleton(static provider => new PushHubs(provider));
+        services.TryAdd(ServiceDescriptor.Singleton(typeof(IWebSocketPush<>), typeof(WebSocketPush<>)));
+        return services;
     }
 
     /// <summary>

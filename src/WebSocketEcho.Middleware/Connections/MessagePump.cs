@@ -43,17 +43,21 @@ internal sealed class MessagePump
 
         try
         {
-            Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.SubProtocol);
+            Log.ConnectionOpened(endpoint.Logger, connection.Id, endpoint.Name, connection.HttpContext.TraceIdentifier, connection.SubProtocol);
             countedActive = endpoint.Metrics.ConnectionOpened(endpoint.Name);
             var connected = true;
+            var callback = nameof(IWebSocketUserIdProvider.GetUserId);
             try
             {
+                // Reachable by push (by id and user) before the handler hears of it, so OnConnectedAsync can join groups.
+                await endpoint.Push.RegisterAsync(connection).ConfigureAwait(false);
+                callback = nameof(IMessageHandler.OnConnectedAsync);
                 await _handler.OnConnectedAsync(connection).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 connected = false;
-                await connection.OnHandlerFailedAsync(ex, nameof(IMessageHandler.OnConnectedAsync)).ConfigureAwait(false);
+                await connection.OnHandlerFailedAsync(ex, callback).ConfigureAwait(false);
             }
 
             if (connected)
@@ -91,6 +95,7 @@ internal sealed class MessagePump
         finally
         {
             await connection.EndAsync().ConfigureAwait(false);
+            endpoint.Push.Unregister(connection);
             var outcome = connection.Outcome;
             try
             {

@@ -52,7 +52,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         _transport = transport;
         _lifetime = lifetime;
         _endpoint = endpoint;
-        Id = httpContext.TraceIdentifier;
+        Id = endpoint.Push.NewConnectionId();
         _lastReceiveAt = Now();
 
         // The server fires RequestAborted when the underlying connection is gone (reset, closed, or aborted). Kestrel
@@ -76,6 +76,15 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         _items ?? Interlocked.CompareExchange(ref _items, new Dictionary<object, object?>(), null) ?? _items;
 
     internal WebSocket Socket { get; }
+
+    /// <summary>Gets or sets the user the connection belongs to, for pushes to users. Written by its push scope.</summary>
+    internal string? PushUserId { get; set; }
+
+    /// <summary>Gets or sets the groups the connection is in. Read and written under its push scope's lock.</summary>
+    internal List<string>? PushGroups { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the push scope has forgotten the connection. Under the scope's lock.</summary>
+    internal bool PushUnregistered { get; set; }
 
     /// <summary>Gets a value indicating whether the server has started (or answered) the close handshake.</summary>
     internal bool CloseStarted => Volatile.Read(ref _closeStarted) != 0;
@@ -150,6 +159,44 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         return _sendLock.Wait(0, CancellationToken.None)
             ? SendLockedAsync(payload, type, length)
             : SendWhenUnlockedAsync(payload, type, length, cancellationToken);
+    }
+
+    /// <summary>
+    /// Hands a pushed message to the single writer without waiting for it to go out: true when it was sent or is queued
+    /// behind other sends, false when the connection refused it (closing, ended, lost, or over MaxPendingSendBytes, which
+    /// starts closing it with 1008). A queued send that fails later is logged at Debug; the connection's end is recorded
+    /// by its own paths. <paramref name="payload"/> must stay unchanged until the send completes.
+    /// </summary>
+    internal bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken)
+    {
+        if (CloseStarted || _ended)
+        {
+            return false;
+        }
+
+        var send = SendAsync(payload, type, cancellationToken);
+        if (send.IsCompletedSuccessfully)
+        {
+            send.GetAwaiter().GetResult();
+            return true;
+        }
+
+        if (send.IsCompleted)
+        {
+            try
+            {
+                send.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                // Refused: the connection is closing, gone or too slow; it is not counted as reached.
+            }
+
+            return false;
+        }
+
+        _ = ObservePushAsync(send);
+        return true;
     }
 
     /// <summary>Starts the server side of the close handshake (once); the first recorded outcome wins.</summary>
@@ -406,6 +453,18 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         else
         {
             _ = task.Exception;
+        }
+    }
+
+    private async Task ObservePushAsync(ValueTask send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            Log.PushNotSent(_endpoint.Logger, Id, ex.Message);
         }
     }
 

@@ -12,8 +12,8 @@ internal static partial class Log
     /// <summary>The logger category of everything the middleware logs.</summary>
     public const string Category = "WebSocketEcho.Middleware";
 
-    [LoggerMessage(1, LogLevel.Debug, "WebSocket connection {ConnectionId} opened on {Endpoint} (subprotocol: {SubProtocol}).", EventName = "ConnectionOpened")]
-    public static partial void ConnectionOpened(ILogger logger, string connectionId, string endpoint, string? subProtocol);
+    [LoggerMessage(1, LogLevel.Debug, "WebSocket connection {ConnectionId} opened on {Endpoint} (request {TraceIdentifier}, subprotocol: {SubProtocol}).", EventName = "ConnectionOpened")]
+    public static partial void ConnectionOpened(ILogger logger, string connectionId, string endpoint, string traceIdentifier, string? subProtocol);
 
     [LoggerMessage(2, LogLevel.Debug, "WebSocket connection {ConnectionId} closed: {DisconnectReason}, close status {CloseStatus} \"{CloseDescription}\", after {DurationMs:0} ms.", EventName = "ConnectionClosed")]
     public static partial void ConnectionClosed(ILogger logger, string connectionId, DisconnectReason disconnectReason, int? closeStatus, string? closeDescription, double durationMs);
@@ -59,6 +59,21 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Debug, "The message handler's send in {Callback} on WebSocket connection {ConnectionId} failed because the connection was already closing; not a handler error.", EventName = "SendAfterClose")]
     public static partial void SendAfterClose(ILogger logger, string connectionId, string callback);
+
+    [LoggerMessage(17, LogLevel.Debug, "WebSocket connection {ConnectionId} {GroupChange} group {Group} in {PushScope}.", EventName = "GroupChanged")]
+    public static partial void GroupChanged(ILogger logger, string connectionId, string groupChange, string group, string pushScope);
+
+    [LoggerMessage(18, LogLevel.Debug, "No open WebSocket connection {ConnectionId} in {PushScope} to add to or remove from group {Group}.", EventName = "GroupConnectionNotFound")]
+    public static partial void GroupConnectionNotFound(ILogger logger, string connectionId, string group, string pushScope);
+
+    [LoggerMessage(19, LogLevel.Debug, "No open WebSocket connection {ConnectionId} in {PushScope}: the push reached nobody there.", EventName = "PushConnectionNotFound")]
+    public static partial void PushConnectionNotFound(ILogger logger, string connectionId, string pushScope);
+
+    [LoggerMessage(20, LogLevel.Warning, "The WebSocket backplane threw in {Operation} for {PushScope}; counted as not delivered to other instances. A backplane should report failures in its result instead.", EventName = "BackplaneFailed")]
+    public static partial void BackplaneFailed(ILogger logger, Exception exception, string operation, string pushScope);
+
+    [LoggerMessage(21, LogLevel.Debug, "A push queued for WebSocket connection {ConnectionId} was not sent: {Detail}", EventName = "PushNotSent")]
+    public static partial void PushNotSent(ILogger logger, string connectionId, string detail);
 
     public static void ConnectionClosed(ILogger logger, string connectionId, DisconnectInfo info, TimeSpan duration)
     {

@@ -15,6 +15,8 @@ internal sealed class WebSocketMetrics
 
     private const string EndpointTag = "websocket.endpoint";
     private const string MessageTypeTag = "websocket.message.type";
+    private const string ScopeTag = "websocket.push.scope";
+    private const string TargetTagName = "websocket.push.target";
 
     private static readonly ConditionalWeakTable<IMeterFactory, WebSocketMetrics> s_byFactory = new();
     private static readonly Lazy<WebSocketMetrics> s_unfactored = new(() => new WebSocketMetrics(new Meter(MeterName)));
@@ -28,6 +30,9 @@ internal sealed class WebSocketMetrics
     private readonly Counter<long> _sentBytes;
     private readonly Counter<long> _rejectedUpgrades;
     private readonly Counter<long> _handlerErrors;
+    private readonly Counter<long> _pushMessages;
+    private readonly Counter<long> _pushDeliveries;
+    private readonly UpDownCounter<long> _groups;
 
     private WebSocketMetrics(Meter meter)
     {
@@ -49,6 +54,12 @@ internal sealed class WebSocketMetrics
             "websocket.server.rejected_upgrades", "{request}", "WebSocket upgrade requests refused before the upgrade, tagged with the reason.");
         _handlerErrors = meter.CreateCounter<long>(
             "websocket.server.handler_errors", "{error}", "Exceptions thrown by message handlers.");
+        _pushMessages = meter.CreateCounter<long>(
+            "websocket.server.push.messages", "{message}", "Messages pushed through IWebSocketPush on this instance, tagged with the target kind.");
+        _pushDeliveries = meter.CreateCounter<long>(
+            "websocket.server.push.deliveries", "{delivery}", "Connections on this instance a pushed message was handed to, tagged with the target kind and where the push came from.");
+        _groups = meter.CreateUpDownCounter<long>(
+            "websocket.server.push.groups", "{group}", "Groups with at least one member on this instance.");
     }
 
     /// <summary>Gets the instruments for <paramref name="meterFactory"/>, creating them once per factory.</summary>
@@ -143,6 +154,48 @@ internal sealed class WebSocketMetrics
                 new KeyValuePair<string, object?>("error.type", exception.GetType().FullName));
         }
     }
+
+    /// <summary>Counts a push made on this instance and the connections here it reached.</summary>
+    public void Pushed(string scope, PushTargetKind kind, int reached)
+    {
+        if (_pushMessages.Enabled)
+        {
+            _pushMessages.Add(1, new KeyValuePair<string, object?>(ScopeTag, scope), TargetTag(kind));
+        }
+
+        Delivered(scope, kind, reached, "local");
+    }
+
+    /// <summary>Counts the connections here a push from another instance reached.</summary>
+    public void DeliveredFromBackplane(string scope, PushTargetKind kind, int reached) => Delivered(scope, kind, reached, "backplane");
+
+    public void GroupsChanged(string scope, int delta)
+    {
+        if (_groups.Enabled)
+        {
+            _groups.Add(delta, new KeyValuePair<string, object?>(ScopeTag, scope));
+        }
+    }
+
+    private void Delivered(string scope, PushTargetKind kind, int reached, string origin)
+    {
+        if (reached > 0 && _pushDeliveries.Enabled)
+        {
+            _pushDeliveries.Add(
+                reached,
+                new KeyValuePair<string, object?>(ScopeTag, scope),
+                TargetTag(kind),
+                new KeyValuePair<string, object?>("websocket.push.origin", origin));
+        }
+    }
+
+    private static KeyValuePair<string, object?> TargetTag(PushTargetKind kind) => new(TargetTagName, kind switch
+    {
+        PushTargetKind.All => "all",
+        PushTargetKind.Connections => "connections",
+        PushTargetKind.Users => "users",
+        _ => "groups",
+    });
 
     private static KeyValuePair<string, object?> TypeTag(WebSocketMessageType type) =>
         new(MessageTypeTag, type == WebSocketMessageType.Text ? "text" : "binary");

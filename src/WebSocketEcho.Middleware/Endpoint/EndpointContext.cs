@@ -3,11 +3,12 @@ using Microsoft.Extensions.Logging;
 
 namespace WebSocketEcho.Middleware;
 
-/// <summary>What every connection of one endpoint shares: its name, settings, logger, metrics and buffer pool.</summary>
+/// <summary>What every connection of one endpoint shares: its name, settings, logger, metrics, buffer pool and push scope.</summary>
 internal sealed class EndpointContext
 {
-    public EndpointContext(string name, EndpointSettings settings, ILogger logger, WebSocketMetrics metrics, ArrayPool<byte> pool)
+    public EndpointContext(string name, EndpointSettings settings, ILogger logger, WebSocketMetrics metrics, ArrayPool<byte> pool, PushScope push)
     {
+        Push = push;
         Name = name;
         Settings = settings;
         Logger = logger;
@@ -25,4 +26,7 @@ internal sealed class EndpointContext
     public WebSocketMetrics Metrics { get; }
 
     public ArrayPool<byte> Pool { get; }
+
+    /// <summary>Gets the push scope the endpoint's connections join: the one of its handler type.</summary>
+    public PushScope Push { get; }
 }

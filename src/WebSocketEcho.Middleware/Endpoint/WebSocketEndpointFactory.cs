@@ -12,17 +12,20 @@ namespace WebSocketEcho.Middleware;
 internal static class WebSocketEndpointFactory
 {
     public static WebSocketEndpoint Create(
-        IServiceProvider services, string name, IMessageHandler handler, string optionsName, Action<WebSocketHandlerOptions>? configure)
+        IServiceProvider services, string name, IMessageHandler handler, Type handlerType, string optionsName, Action<WebSocketHandlerOptions>? configure)
     {
         var options = ResolveOptions(services, optionsName, configure);
+        var push = PushHubs.For(services).GetScope(handlerType);
         var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         var context = new EndpointContext(
             name,
             new EndpointSettings(options),
             loggerFactory.CreateLogger(Log.Category),
             WebSocketMetrics.For(services.GetService<IMeterFactory>()),
-            services.GetService<BufferPoolProvider>()?.Pool ?? ArrayPool<byte>.Shared);
+            services.GetService<BufferPoolProvider>()?.Pool ?? ArrayPool<byte>.Shared,
+            push);
         var endpoint = new WebSocketEndpoint(context, handler, loggerFactory);
+        push.AttachEndpoint();
 
         if (services.GetService<IHostApplicationLifetime>() is { } lifetime)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using WebSocketEcho.Benchmarks.Baseline;
 using WebSocketEcho.Middleware;
@@ -64,7 +65,8 @@ public class PerMessageBenchmarks
                 var transport = new TransportStream(serverStream);
                 _server = WebSocket.CreateFromStream(transport, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = noKeepAlive });
                 var endpoint = new EndpointContext(
-                    "/echo", new EndpointSettings(new WebSocketHandlerOptions()), NullLogger.Instance, WebSocketMetrics.For(null), ArrayPool<byte>.Shared);
+                    "/echo", new EndpointSettings(new WebSocketHandlerOptions()), NullLogger.Instance, WebSocketMetrics.For(null), ArrayPool<byte>.Shared,
+                    new PushHubs(new ServiceCollection().BuildServiceProvider()).GetScope(typeof(EchoMessageHandler)));
                 var registry = new ConnectionRegistry(endpoint);
                 _ = registry.TryReserve();
                 var connection = new WebSocketConnection(new DefaultHttpContext(), _server, transport, lifetime: null, endpoint);

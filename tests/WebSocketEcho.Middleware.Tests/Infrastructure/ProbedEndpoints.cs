@@ -9,7 +9,7 @@ internal static class ProbedEndpoints
     /// <summary>Same as <c>app.UseWebSocketHandler(path, handler, configure)</c>; returns the endpoint.</summary>
     public static WebSocketEndpoint UseProbedWebSocketHandler(this WebApplication app, string path, IMessageHandler handler, Action<WebSocketHandlerOptions>? configure = null)
     {
-        var endpoint = WebSocketEndpointFactory.Create(app.Services, path, handler, Options.DefaultName, configure);
+        var endpoint = WebSocketEndpointFactory.Create(app.Services, path, handler, handler.GetType(), Options.DefaultName, configure);
         app.Use(next => new WebSocketHandlerMiddleware(next, path, endpoint).InvokeAsync);
         return endpoint;
     }

@@ -22,6 +22,9 @@ public sealed class WebSocketMetricsTests
     private const string SentBytes = "websocket.server.sent.bytes";
     private const string RejectedUpgrades = "websocket.server.rejected_upgrades";
     private const string HandlerErrors = "websocket.server.handler_errors";
+    private const string PushMessages = "websocket.server.push.messages";
+    private const string PushDeliveries = "websocket.server.push.deliveries";
+    private const string PushGroups = "websocket.server.push.groups";
 
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
@@ -59,6 +62,9 @@ public sealed class WebSocketMetricsTests
             (SentBytes, typeof(Counter<long>), "By"),
             (RejectedUpgrades, typeof(Counter<long>), "{request}"),
             (HandlerErrors, typeof(Counter<long>), "{error}"),
+            (PushMessages, typeof(Counter<long>), "{message}"),
+            (PushDeliveries, typeof(Counter<long>), "{delivery}"),
+            (PushGroups, typeof(UpDownCounter<long>), "{group}"),
         ];
         Assert.Equal(expected.Select(e => e.Name).Order(), published.Select(i => i.Name).Order());
         foreach (var (name, type, unit) in expected)

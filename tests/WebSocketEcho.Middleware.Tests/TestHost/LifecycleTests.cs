@@ -105,15 +105,16 @@ public sealed class LifecycleTests
     }
 
     [Fact]
-    public async Task Connection_id_is_the_request_trace_identifier_and_the_HttpContext_is_the_upgrade_request()
+    public async Task Connection_id_is_unique_and_routable_and_the_HttpContext_is_the_upgrade_request()
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
         using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath + "?room=blue");
         var connection = await handler.NextConnectedAsync();
 
-        Assert.False(string.IsNullOrEmpty(connection.Id));
-        Assert.Equal(connection.HttpContext.TraceIdentifier, connection.Id);
+        // {instance}-{sequence}: the instance part lets a backplane route a push for this connection to this instance.
+        Assert.Matches("^[a-z2-7]{10}-[0-9a-f]+$", connection.Id);
+        Assert.NotEqual(connection.HttpContext.TraceIdentifier, connection.Id);
         Assert.Equal("blue", connection.HttpContext.Request.Query["room"]);
         Assert.Equal(WebSocketState.Open, connection.State);
     }
