@@ -17,6 +17,9 @@ builder.Services.AddSingleton(new EchoMessageHandler(prefix));
 builder.Services.AddWebSocketHandler<EchoMessageHandler>().BindConfiguration("Echo:WebSocket");
 builder.Services.AddSingleton<EchoStatsListener>();
 
+// The chat: what one page sends reaches every page ("Chat" section for its limits).
+builder.Services.AddWebSocketHandler<ChatHandler>().BindConfiguration("Chat:WebSocket");
+
 var app = builder.Build();
 if (inlineCompletions)
 {
@@ -36,6 +39,8 @@ app.UseWebSocketHandler<EchoMessageHandler>("/echo");
 // unchanged: room for 16 MiB messages, permessage-deflate when offered ("PlainEcho" section). Nothing secret
 // passes through an echo, so compression cannot leak anything here (see the README's "Why compression is off").
 app.UseWebSocketHandler("/echo/plain", new EchoMessageHandler(), options => builder.Configuration.GetSection("PlainEcho:WebSocket").Bind(options));
+app.UseWebSocketHandler<ChatHandler>("/chat");
+app.MapChatMessages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
