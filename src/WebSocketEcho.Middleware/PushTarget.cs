@@ -88,6 +88,21 @@ public readonly struct PushTarget
         return scope.SendAsync(this, data.ToArray(), WebSocketMessageType.Binary, cancellationToken);
     }
 
+    /// <summary>
+    /// Sends a message as it is, text or binary, to every connection of the target: for relaying what a connection sent,
+    /// <c>push.Group(room).Except(connection.Id).SendAsync(message)</c>.
+    /// </summary>
+    /// <param name="message">The message; its payload is copied once, so a received message's pooled buffer may be reused when the call returns.</param>
+    /// <param name="cancellationToken">Cancels the call, and deliveries still waiting behind other sends.</param>
+    /// <returns>What the message reached.</returns>
+    /// <exception cref="ArgumentException">A text <paramref name="message"/> is not valid UTF-8.</exception>
+    public ValueTask<PushResult> SendAsync(WebSocketMessage message, CancellationToken cancellationToken = default) => message.MessageType switch
+    {
+        WebSocketMessageType.Text => SendTextAsync(message.Payload, cancellationToken),
+        WebSocketMessageType.Binary => SendBinaryAsync(message.Payload, cancellationToken),
+        _ => throw new ArgumentException("The message is neither text nor binary.", nameof(message)),
+    };
+
     /// <inheritdoc />
     public override string ToString() =>
         (Kind == PushTargetKind.All ? "All" : $"{Kind} [{string.Join(", ", Keys)}]")
