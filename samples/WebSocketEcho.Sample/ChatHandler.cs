@@ -20,6 +20,6 @@ internal sealed class ChatHandler(IWebSocketPush<ChatHandler> push) : IMessageHa
         }
 
         // The payload is valid UTF-8 (the platform checked it); the push copies it once for every page.
-        await push.All.SendTextAsync(message.Payload, connection.ConnectionClosed);
+        await push.All.SendTextAsync(message.Payload);
     }
 }
