@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using WebSocketEcho.Middleware;
 
 namespace WebSocketEcho.Middleware.Testing.Tests;
 
 /// <summary>
 /// The chat handler of the README's "Write your own handler" section, copied verbatim as test code: the handler the
-/// docs/testing.md examples test. (The docs' own example tests only connect, send and receive, so they stay true when
-/// the chat handler moves to the push/groups API.)
+/// docs/testing.md example tests (the packaging tests compile this file, namespace line removed, with that example).
+/// The example only connects, sends and receives, so it stays true when the chat handler moves to a push/groups API.
 /// </summary>
 public sealed class ChatHandler : IMessageHandler
 {

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 
 namespace WebSocketEcho.Middleware.Testing.Tests;
 
-/// <summary>The README's chat handler tested without a server, with the connection double, as docs/testing.md shows.</summary>
+/// <summary>The README's chat handler and the package README's shout handler tested without a server, with the connection double.</summary>
 public sealed class ChatHandlerUnitTests
 {
     [Fact]
@@ -63,5 +63,19 @@ public sealed class ChatHandlerUnitTests
         await handler.OnMessageAsync(alice, TestMessages.Text("still works"));
 
         Assert.Equal(["anonymous: still works"], alice.SentTexts);
+    }
+
+    [Fact]
+    public async Task ShoutHandler_shouts_text_back_and_closes_with_1003_on_binary()
+    {
+        var handler = new ShoutHandler();
+        var connection = new TestWebSocketConnection();
+
+        await handler.OnMessageAsync(connection, TestMessages.Text("hi"));
+        await handler.OnMessageAsync(connection, TestMessages.Binary([1, 2]));
+
+        Assert.Equal(["HI"], connection.SentTexts);
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, connection.CloseStatus);
+        Assert.Equal("Text only", connection.CloseStatusDescription);
     }
 }

@@ -8,7 +8,7 @@ public sealed class SeveralClientsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>The example of docs/testing.md, as it stands there: it only connects, sends and receives.</summary>
+    /// <summary>The test docs/testing.md shows (there with its own app; the packaging tests compile and run that one as it stands).</summary>
     [Fact]
     public async Task What_one_member_sends_reaches_both()
     {
