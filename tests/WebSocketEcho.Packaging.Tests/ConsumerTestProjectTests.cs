@@ -29,19 +29,7 @@ public sealed partial class ConsumerTestProjectTests
         // Packages of this run's version can only come from this run's feed (and land in a cache of their own); the
         // test framework packages the repository already restored are used from the machine's cache, not fetched again.
         var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = temp.Folder("packages") };
-        await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{_package.Feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-              <fallbackPackageFolders>
-                <add key="machine" value="{MachinePackagesFolder()}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """, Ct);
+        await ConsumerNuGetConfig.WriteAsync(project, _package.Feed, ConsumerNuGetConfig.MachinePackagesFolder(), Ct);
         await File.WriteAllTextAsync(Path.Combine(project, "Consumer.Tests.csproj"), ConsumerProject(), Ct);
         await File.WriteAllTextAsync(Path.Combine(project, "ChatHandler.cs"), TestCodeWithoutNamespace("ChatHandler.cs"), Ct);
         await File.WriteAllTextAsync(Path.Combine(project, "ShoutHandler.cs"), TestCodeWithoutNamespace("ShoutHandler.cs"), Ct);
@@ -170,9 +158,4 @@ public sealed partial class ConsumerTestProjectTests
         Assert.True(section.Success, $"docs/testing.md has no C# block under \"## {heading}\".");
         return section.Groups["code"].Value.TrimStart('\r', '\n');
     }
-
-    private static string MachinePackagesFolder() =>
-        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 }
