@@ -28,16 +28,7 @@ public sealed partial class ConsumerAppTests
 
         // Isolated package cache: the package can only come from this run's feed, never from an earlier run.
         var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = temp.Folder("packages") };
-        await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{_package.Feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """, Ct);
+        await ConsumerNuGetConfig.WriteAsync(project, _package.Feed, fallbackPackagesFolder: null, Ct);
 
         await DotNetCli.RunCheckedAsync(project, ["new", "web", "--name", "Consumer", "--output", project, "--no-update-check"], Timeouts.Command, environment, Ct);
         await DotNetCli.RunCheckedAsync(
