@@ -3,7 +3,7 @@ using WebSocketEcho.Middleware.Testing.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Testing.Tests;
 
-/// <summary>Several clients at once against the README's chat handler: what one sends reaches all.</summary>
+/// <summary>Several clients at once against the README's chat handler (it pushes to all): what one sends reaches all.</summary>
 public sealed class SeveralClientsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -13,21 +13,20 @@ public sealed class SeveralClientsTests
     public async Task What_one_member_sends_reaches_both()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = await InMemoryApp.StartAsync("/chat", new ChatHandler());
+        await using var app = await InMemoryApp.StartChatAsync();
         await using var alice = await app.Server.ConnectWebSocketAsync("/chat", cancellationToken: ct);
         await using var bob = await app.Server.ConnectWebSocketAsync("/chat", cancellationToken: ct);
 
         await alice.SendTextAsync("hi", ct);
 
-        Assert.Equal("anonymous: hi", await alice.ReceiveTextAsync(ct));
-        Assert.Equal("anonymous: hi", await bob.ReceiveTextAsync(ct));
+        Assert.Equal("hi", await alice.ReceiveTextAsync(ct));
+        Assert.Equal("hi", await bob.ReceiveTextAsync(ct));
     }
 
     [Fact]
     public async Task Ten_members_each_receive_every_line_in_the_order_it_was_sent()
     {
-        var handler = new ChatHandler();
-        await using var app = await InMemoryApp.StartAsync("/chat", handler);
+        await using var app = await InMemoryApp.StartChatAsync();
         var members = new List<WebSocketTestClient>();
         try
         {
@@ -37,9 +36,9 @@ public sealed class SeveralClientsTests
             }
 
             await members[3].SendTextAsync("first", Ct);
-            Assert.All(await Task.WhenAll(members.Select(m => m.ReceiveTextAsync(Ct))), line => Assert.Equal("anonymous: first", line));
+            Assert.All(await Task.WhenAll(members.Select(m => m.ReceiveTextAsync(Ct))), line => Assert.Equal("first", line));
             await members[7].SendTextAsync("second", Ct);
-            Assert.All(await Task.WhenAll(members.Select(m => m.ReceiveTextAsync(Ct))), line => Assert.Equal("anonymous: second", line));
+            Assert.All(await Task.WhenAll(members.Select(m => m.ReceiveTextAsync(Ct))), line => Assert.Equal("second", line));
         }
         finally
         {
@@ -53,8 +52,7 @@ public sealed class SeveralClientsTests
     [Fact]
     public async Task Member_who_left_gets_nothing_more_and_the_others_carry_on()
     {
-        var handler = new ChatHandler();
-        await using var app = await InMemoryApp.StartAsync("/chat", handler);
+        await using var app = await InMemoryApp.StartChatAsync();
         await using var alice = await app.Server.ConnectWebSocketAsync("/chat", cancellationToken: Ct);
         await using var bob = await app.Server.ConnectWebSocketAsync("/chat", cancellationToken: Ct);
         await using var carol = await app.Server.ConnectWebSocketAsync("/chat", cancellationToken: Ct);
@@ -62,15 +60,15 @@ public sealed class SeveralClientsTests
         await carol.CloseAsync(cancellationToken: Ct);
         await alice.SendTextAsync("still here?", Ct);
 
-        Assert.Equal("anonymous: still here?", await alice.ReceiveTextAsync(Ct));
-        Assert.Equal("anonymous: still here?", await bob.ReceiveTextAsync(Ct));
+        Assert.Equal("still here?", await alice.ReceiveTextAsync(Ct));
+        Assert.Equal("still here?", await bob.ReceiveTextAsync(Ct));
         Assert.Equal(WebSocketState.Closed, carol.State);
     }
 
     [Fact]
     public async Task Binary_message_closes_only_its_sender_with_1003_Text_only()
     {
-        await using var app = await InMemoryApp.StartAsync("/chat", new ChatHandler());
+        await using var app = await InMemoryApp.StartChatAsync();
         await using var alice = await app.Server.ConnectWebSocketAsync("/chat", cancellationToken: Ct);
         await using var bob = await app.Server.ConnectWebSocketAsync("/chat", cancellationToken: Ct);
 
@@ -78,6 +76,6 @@ public sealed class SeveralClientsTests
         await bob.ExpectCloseAsync(WebSocketCloseStatus.InvalidMessageType, "Text only", Ct);
         await alice.SendTextAsync("bob?", Ct);
 
-        Assert.Equal("anonymous: bob?", await alice.ReceiveTextAsync(Ct));
+        Assert.Equal("bob?", await alice.ReceiveTextAsync(Ct));
     }
 }

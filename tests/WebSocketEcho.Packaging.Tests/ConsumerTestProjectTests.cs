@@ -60,7 +60,7 @@ public sealed partial class ConsumerTestProjectTests
         Assert.DoesNotMatch(@"Failed (ChatTests|ShoutHandlerTests)\.", test.Output);
 
         // The wrong expectation shows the reply the handler really sent; the unanswered receive shows the timeout message.
-        Assert.Contains("anonymous: hi", WrongExpectationReport().Match(test.Output).Value, StringComparison.Ordinal);
+        Assert.Contains("\"hi\"", WrongExpectationReport().Match(test.Output).Value, StringComparison.Ordinal);
         Assert.Contains("No message within 200 ms on /chat; last state Open.", test.Output, StringComparison.Ordinal);
     }
 
@@ -71,9 +71,19 @@ public sealed partial class ConsumerTestProjectTests
         Assert.Contains("new TestWebSocketConnection()", DocsExample("A handler alone: the connection double"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_chat_handler_the_tests_compile_is_the_READMEs_verbatim()
+    {
+        var readme = Repository.ReadFile("README.md");
+        var section = new Regex(@"^## Write your own handler\s*$.*?^```csharp\s*$(?<code>.*?)^```\s*$", RegexOptions.Multiline | RegexOptions.Singleline).Match(readme);
+        Assert.True(section.Success, "README.md has no C# block under \"## Write your own handler\".");
+        Assert.Contains(section.Groups["code"].Value.Trim(), TestCodeWithoutNamespace("ChatHandler.cs"), StringComparison.Ordinal);
+    }
+
     private const string DeliberatelyWrongTests = """
         using Microsoft.AspNetCore.Builder;
         using Microsoft.AspNetCore.TestHost;
+        using Microsoft.Extensions.DependencyInjection;
         using WebSocketEcho.Middleware.Testing;
 
         public class DeliberatelyWrongTests
@@ -87,7 +97,7 @@ public sealed partial class ConsumerTestProjectTests
 
                 await alice.SendTextAsync("hi", ct);
 
-                Assert.Equal("anonymous: bye", await alice.ReceiveTextAsync(ct));
+                Assert.Equal("bye", await alice.ReceiveTextAsync(ct));
             }
 
             [Fact]
@@ -97,15 +107,16 @@ public sealed partial class ConsumerTestProjectTests
                 await using var app = await StartAsync(ct);
                 await using var alice = await app.GetTestServer().ConnectWebSocketAsync("/chat", o => o.Timeout = TimeSpan.FromMilliseconds(200), ct);
 
-                Assert.Equal("anonymous: hi", await alice.ReceiveTextAsync(ct));
+                Assert.Equal("hi", await alice.ReceiveTextAsync(ct));
             }
 
             private static async Task<WebApplication> StartAsync(CancellationToken ct)
             {
                 var builder = WebApplication.CreateSlimBuilder();
                 builder.WebHost.UseTestServer();
+                builder.Services.AddWebSocketHandler<ChatHandler>();
                 var app = builder.Build();
-                app.UseWebSocketHandler("/chat", new ChatHandler());
+                app.UseWebSocketHandler<ChatHandler>("/chat");
                 await app.StartAsync(ct);
                 return app;
             }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace WebSocketEcho.Middleware.Testing.Tests.Infrastructure;
@@ -19,12 +20,17 @@ internal sealed class InMemoryApp : IAsyncDisposable
     public static Task<InMemoryApp> StartAsync(string path, IMessageHandler handler, Action<WebSocketHandlerOptions>? configure = null) =>
         StartAsync(app => app.UseWebSocketHandler(path, handler, configure ?? (static _ => { })));
 
-    /// <summary>Starts an app whose pipeline <paramref name="configure"/> builds.</summary>
-    public static async Task<InMemoryApp> StartAsync(Action<WebApplication> configure)
+    /// <summary>Starts an app serving the README's <see cref="ChatHandler"/> (from DI, with its push service) on <c>/chat</c>.</summary>
+    public static Task<InMemoryApp> StartChatAsync() =>
+        StartAsync(app => app.UseWebSocketHandler<ChatHandler>("/chat"), services => services.AddWebSocketHandler<ChatHandler>());
+
+    /// <summary>Starts an app whose pipeline <paramref name="configure"/> builds, with services <paramref name="configureServices"/> adds.</summary>
+    public static async Task<InMemoryApp> StartAsync(Action<WebApplication> configure, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseTestServer();
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         configure(app);
         app.Run(static context =>
