@@ -48,16 +48,18 @@ internal sealed class NginxServer : IAsyncDisposable
     public string AccessLog => ReadLog("access.log");
 
     /// <summary>Finds nginx: Debian's <c>/usr/sbin/nginx</c> (not on a normal user's PATH), else the first on PATH.</summary>
-    public static string? Find()
-    {
-        var directories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        return directories.Prepend("/usr/sbin").Select(d => Path.Combine(d, "nginx")).FirstOrDefault(File.Exists);
-    }
+    public static string? FindInstalled() => Find("/usr/sbin" + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"));
+
+    /// <summary>Gets the first executable <c>nginx</c> in the directories of <paramref name="searchPath"/> (a PATH value), or null.</summary>
+    public static string? Find(string? searchPath) =>
+        (searchPath ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(directory => Path.Combine(directory, "nginx"))
+            .FirstOrDefault(ChromiumLocator.IsExecutableFile);
 
     /// <summary>Starts nginx for <paramref name="site"/> with <paramref name="certificate"/> and waits until it accepts connections.</summary>
     public static async Task<NginxServer> StartAsync(NginxSite site, TestCertificate certificate, CancellationToken cancellationToken)
     {
-        var executable = Find();
+        var executable = FindInstalled();
         if (executable is null)
         {
             ToolRequirement.Unavailable(VariableName, "nginx", NotFoundMessage);
