@@ -88,7 +88,7 @@ public sealed class NginxProxyTests(BrowserFixture browser, SharedSampleServer s
 
         var big = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
         await client.SendAsync(big, WebSocketMessageType.Binary, endOfMessage: true, Ct);
-        var (type, echoed) = await ReceiveAsync(client, TimeSpan.FromSeconds(30));
+        var (type, echoed) = await client.ReceiveMessageAsync(Ct);
 
         Assert.Equal(WebSocketMessageType.Binary, type);
         Assert.True(big.AsSpan().SequenceEqual(echoed), $"The 4 MiB message came back changed ({echoed.Length} bytes).");
@@ -223,26 +223,8 @@ public sealed class NginxProxyTests(BrowserFixture browser, SharedSampleServer s
 
     private static async Task<string> EchoAsync(ClientWebSocket client, string text)
     {
-        await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, Ct);
-        var (_, payload) = await ReceiveAsync(client, TimeSpan.FromSeconds(15));
-        return Encoding.UTF8.GetString(payload);
-    }
-
-    private static async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync(ClientWebSocket client, TimeSpan timeout)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(timeout);
-        using var message = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            var result = await client.ReceiveAsync(buffer, cts.Token);
-            message.Write(buffer, 0, result.Count);
-            if (result.EndOfMessage)
-            {
-                return (result.MessageType, message.ToArray());
-            }
-        }
+        await client.SendTextAsync(text, Ct);
+        return await client.ReceiveTextAsync(Ct);
     }
 
     private static async Task WaitForAsync(Func<bool> condition, Func<string> describe)

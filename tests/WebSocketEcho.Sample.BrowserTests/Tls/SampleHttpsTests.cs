@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using WebSocketEcho.Middleware.Tests.Tls;
 using WebSocketEcho.Sample.BrowserTests.Infrastructure;
 
@@ -147,12 +146,9 @@ public sealed class SampleHttpsTests(BrowserFixture browser)
         using var client = new ClientWebSocket();
         client.Options.RemoteCertificateValidationCallback = validate;
         await client.ConnectAsync(uri, Ct);
-        await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, Ct);
-        var buffer = new byte[1024];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        var result = await client.ReceiveAsync(buffer, timeout.Token);
+        await client.SendTextAsync(text, Ct);
+        var reply = await client.ReceiveTextAsync(Ct);
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
-        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+        return reply;
     }
 }
