@@ -1,7 +1,7 @@
 namespace WebSocketEcho.Sample;
 
 /// <summary>
-/// Kestrel's socket transport as the sample runs it (README, "Performance"): inline socket completions from
+/// Kestrel's socket transport as the sample runs it (docs/performance.md): inline socket completions from
 /// <c>SocketTransport:InlineSocketCompletions</c>, and the socket transport options of the same section.
 /// </summary>
 internal static class SampleSocketTransport
