@@ -5,12 +5,8 @@ using WebSocketEcho.Sample;
 // replying "Received:  " + message. Prefix and limits come from appsettings.json ("Echo" section).
 // GET /stats shows the middleware's metrics as JSON; the test page polls it.
 var builder = WebApplication.CreateSlimBuilder(args);
-
-// Kestrel's socket transport knobs; see docs/performance.md. Inline socket completions are on in
-// appsettings.json and must be decided before the first socket exists, so here, before the host is built.
-var socketTransport = builder.Configuration.GetSection(SocketTransportConfiguration.SectionName);
-var inlineCompletions = InlineSocketCompletions.Apply(socketTransport);
-builder.WebHost.UseSockets(options => SocketTransportConfiguration.Apply(options, socketTransport));
+var socketScheduling = builder.UseSampleSocketTransport(); // Kestrel's socket knobs, with their reasons (SampleSocketTransport.cs)
+var https = builder.UseSampleHttps();                      // http://localhost:1234, and https://localhost:1235 given a certificate (SampleHttps.cs)
 
 var prefix = builder.Configuration["Echo:Prefix"] ?? "Received:  ";
 builder.Services.AddSingleton(new EchoMessageHandler(prefix));
@@ -21,17 +17,14 @@ builder.Services.AddSingleton<EchoStatsListener>();
 builder.Services.AddWebSocketHandler<ChatHandler>().BindConfiguration("Chat:WebSocket");
 
 var app = builder.Build();
-if (inlineCompletions)
-{
-    SampleLog.InlineSocketCompletionsOn(app.Logger, InlineSocketCompletions.Variable);
-}
-else
-{
-    SampleLog.InlineSocketCompletionsOff(app.Logger);
-}
+socketScheduling.Log(app.Logger);
+https.Log(app.Logger);
 
 // Listen to the metrics before the first connection arrives.
 var stats = app.Services.GetRequiredService<EchoStatsListener>();
+
+// Behind a TLS-terminating proxy the page's origin is https:// again (SampleForwardedHeaders.cs, docs/deploying.md).
+app.UseForwardedHeaders(SampleForwardedHeaders.Options(app.Configuration));
 
 app.UseWebSocketHandler<EchoMessageHandler>("/echo");
 
@@ -39,8 +32,11 @@ app.UseWebSocketHandler<EchoMessageHandler>("/echo");
 // unchanged: room for 16 MiB messages, permessage-deflate when offered ("PlainEcho" section). Nothing secret
 // passes through an echo, so compression cannot leak anything here (see docs/security.md, "Why compression is off").
 app.UseWebSocketHandler("/echo/plain", new EchoMessageHandler(), options => builder.Configuration.GetSection("PlainEcho:WebSocket").Bind(options));
+
+// The chat page (/chat.html) talks to /chat; POST /chat/messages pushes to every chat page from outside the socket.
 app.UseWebSocketHandler<ChatHandler>("/chat");
 app.MapChatMessages();
+
 app.UseDefaultFiles();
 app.UseStaticFiles();
 

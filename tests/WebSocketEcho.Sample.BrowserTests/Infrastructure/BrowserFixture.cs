@@ -65,7 +65,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// Creates a fresh browser context for one test. Without a browser, ends the test: skipped with the reason,
     /// or failed when <c>WSE_REQUIRE_BROWSER=1</c>.
     /// </summary>
-    public async Task<IBrowserContext> NewContextAsync()
+    /// <param name="ignoreHttpsErrors">Accept any server certificate (the tests' self-signed one) for https and wss.</param>
+    public async Task<IBrowserContext> NewContextAsync(bool ignoreHttpsErrors = false)
     {
         if (_launchError is not null)
         {
@@ -77,7 +78,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             BrowserRequirement.Unavailable(_unavailableReason ?? "the browser was not started");
         }
 
-        var context = await _browser!.NewContextAsync();
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = ignoreHttpsErrors });
         context.SetDefaultTimeout((float)Timeout.TotalMilliseconds);
         return context;
     }
