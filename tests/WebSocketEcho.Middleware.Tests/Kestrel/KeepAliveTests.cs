@@ -61,17 +61,18 @@ public sealed class KeepAliveTests
         var connection = await handler.NextConnectedAsync();
 
         // Pongs are only sent while a receive is pending: keep one pending across several ping rounds.
-        var receive = client.ReceiveMessageAsync(TimeSpan.FromSeconds(60));
+        var receive = client.ReceiveMessageAsync(TimeSpan.FromSeconds(120));
 
         // Wait for the wire, not the clock: until the client has answered pings over more than KeepAliveTimeout plus a
         // heartbeat and a margin. Had the server not taken the pongs, it would have dropped the connection by then
         // (at most KeepAliveTimeout plus one heartbeat after the first unanswered ping), ending the receive.
         var span = s_answerTimeout + s_heartbeat + TimeSpan.FromSeconds(0.5);
         var answered = frames.WhenAsync(f => f.SentSpan(Frame.Pong) > span);
-        var first = await Task.WhenAny(answered, receive).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var first = await Task.WhenAny(answered, receive, Task.Delay(TimeSpan.FromSeconds(60), Ct));
         Assert.True(
             first == answered,
-            $"the connection ended after {frames.Received(Frame.Ping)} pings and {frames.Sent(Frame.Pong)} pongs over {frames.SentSpan(Frame.Pong)}: {(receive.IsFaulted ? receive.Exception?.InnerException?.Message : "closed")}");
+            $"{(first == receive ? $"the connection ended ({(receive.IsFaulted ? receive.Exception?.InnerException?.Message : "closed")})" : "no end after 60 s")}: " +
+            $"{frames.Received(Frame.Ping)} pings received and {frames.Sent(Frame.Pong)} pongs sent over {frames.SentSpan(Frame.Pong)}, waiting for pongs over more than {span}");
 
         Assert.Equal(WebSocketState.Open, connection.State);
         Assert.Equal(0, handler.DisconnectedCount);
