@@ -88,7 +88,7 @@ public sealed class SlowConsumerTests
         // the machine's load, so only the wait below bounds it).
         var failure = await flood.Failed.Task.WaitAsync(s_stuckFor + TimeSpan.FromSeconds(20), Ct);
         Assert.IsType<WebSocketException>(failure);
-        Assert.True(flood.LastSendTook >= s_stuckFor - TimeSpan.FromMilliseconds(50), $"the stuck send failed after {flood.LastSendTook}, before SendTimeout ({s_stuckFor})");
+        Assert.True(flood.StuckUntilFailure >= s_stuckFor - TimeSpan.FromMilliseconds(50), $"the flood failed {flood.StuckUntilFailure} after its stuck send began, before SendTimeout ({s_stuckFor})");
         var (gone, info) = await handler.NextDisconnectedAsync(TimeSpan.FromSeconds(20));
         Assert.Same(slowConnection, gone);
         Assert.Equal(DisconnectReason.SlowConsumer, info.Reason);
@@ -219,7 +219,8 @@ public sealed class SlowConsumerTests
     {
         private readonly List<Task> _sends = [];
         private long _maxQueuedBytes;
-        private long _lastSendTicks;
+        private long _stuckSendStarted;
+        private long _failedAt;
 
         public TaskCompletionSource<Exception> Failed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -228,8 +229,8 @@ public sealed class SlowConsumerTests
         /// <summary>Gets the most bytes that were waiting in sends that had not completed, at any point.</summary>
         public long MaxQueuedBytes => Interlocked.Read(ref _maxQueuedBytes);
 
-        /// <summary>Gets how long the last send took, from the call until it failed (awaited sends only).</summary>
-        public TimeSpan LastSendTook => TimeSpan.FromTicks(Interlocked.Read(ref _lastSendTicks));
+        /// <summary>Gets the time from the start of the last send that got stuck (awaited sends only) to the flood's failure.</summary>
+        public TimeSpan StuckUntilFailure => Stopwatch.GetElapsedTime(Interlocked.Read(ref _stuckSendStarted), Interlocked.Read(ref _failedAt));
 
         public void Start(IWebSocketConnection connection) => _ = Task.Run(() => RunAsync(connection));
 
@@ -256,10 +257,10 @@ public sealed class SlowConsumerTests
                     {
                         if (!send.IsCompleted && await Task.WhenAny(send, Task.Delay(500)) != send)
                         {
+                            Interlocked.Exchange(ref _stuckSendStarted, started);
                             Stuck.TrySetResult();
                         }
 
-                        await send.ContinueWith(_ => Interlocked.Exchange(ref _lastSendTicks, Stopwatch.GetElapsedTime(started).Ticks), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                         await send;
                         continue;
                     }
@@ -286,6 +287,7 @@ public sealed class SlowConsumerTests
             }
             catch (Exception ex)
             {
+                Interlocked.Exchange(ref _failedAt, Stopwatch.GetTimestamp());
                 Failed.TrySetResult(ex);
             }
         }
