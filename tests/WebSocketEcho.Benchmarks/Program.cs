@@ -7,11 +7,13 @@ using WebSocketEcho.Benchmarks.Micro;
 //   micro [...]       BenchmarkDotNet micro-benchmarks of the per-message path (in memory)
 //   baseline-server   the documentation's echo loop as a server (started by the load runner)
 //   lean-server       the leanest loop on the platform as a server (--candidate lean: calibration)
+//   garble-server     an echo server that garbles 1 reply in 1,000 (--candidate garble: the runner's self-test)
 return args.FirstOrDefault() switch
 {
     "baseline-server" => await DocsEchoServer.RunAsync(args[1..]),
     "lean-server" => await DocsEchoServer.RunAsync(args[1..], lean: true),
     "lean-direct-server" => await DocsEchoServer.RunAsync(args[1..], lean: true, direct: true),
+    "garble-server" => await DocsEchoServer.RunAsync(args[1..], garble: true),
     "micro" => MicroBenchmarks.Run(args[1..]),
     "--help" or "-h" => Help(),
     _ => await LoadRunner.RunAsync(args),

@@ -1,11 +1,13 @@
 using Microsoft.Playwright;
+using WebSocketEcho.Tests.Shared;
 
 namespace WebSocketEcho.Sample.BrowserTests.Infrastructure;
 
 /// <summary>
 /// One headless Chromium for the whole test run, driven by Playwright (its driver ships in the NuGet package and runs
 /// offline). The browser is the system's Chromium found on PATH; nothing is downloaded. Each test takes a fresh
-/// <see cref="IBrowserContext"/> (its own cookies, cache and pages) from <see cref="NewContextAsync"/>.
+/// <see cref="IBrowserContext"/> (its own cookies, cache and pages) from <see cref="NewContextAsync"/>. Chromium runs
+/// only while <see cref="MachineTestLock.HeavyTests"/> is held shared (never alongside the middleware's chaos tests).
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
@@ -29,12 +31,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IBrowser? _browser;
     private string? _unavailableReason;
     private Exception? _launchError;
+    private IDisposable? _machineLock;
 
     /// <summary>Gets the path of the Chromium in use, or null when none was found.</summary>
     public string? ChromiumPath { get; private set; }
 
     public async ValueTask InitializeAsync()
     {
+        _machineLock = await MachineTestLock.HeavyTests.AcquireSharedAsync("the browser tests (Chromium)");
         ChromiumPath = ChromiumLocator.FindOnPath();
         if (ChromiumPath is null)
         {
@@ -85,11 +89,18 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null)
+        try
         {
-            await _browser.DisposeAsync();
-        }
+            if (_browser is not null)
+            {
+                await _browser.DisposeAsync();
+            }
 
-        _playwright?.Dispose();
+            _playwright?.Dispose();
+        }
+        finally
+        {
+            _machineLock?.Dispose();
+        }
     }
 }
