@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using WebSocketEcho.Middleware.Tests.Chaos;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
@@ -28,35 +26,25 @@ public sealed class BurstToAThousandMembersTests
     public async Task A_member_that_stops_reading_while_1000_others_receive_a_burst_is_closed_with_1008_and_they_all_get_it_while_it_still_reads_nothing()
     {
         ProcessResources.EnsureOpenFiles(4 * Readers + 1024);
-        await using var app = await PushApp.StartAsync(
-            kestrel: true,
-            a =>
-            {
-                SocketBuffers.UseSmallSendBuffersForSlowPeers(a);
-                a.UseWebSocketHandler<AlphaHandler>("/ws");
-            },
-            services => services.AddWebSocketHandler<AlphaHandler>(o =>
-            {
-                // The stuck member's backlog plus 8 messages: it goes over on the 9th message of the burst. A reader
-                // never comes near, even when it is scheduled late on a busy machine.
-                o.MaxPendingSendBytes = MaxPendingSendBytes;
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o =>
+        {
+            // The stuck member's backlog plus 8 messages: it goes over on the 9th message of the burst. A reader
+            // never comes near, even when it is scheduled late on a busy machine.
+            o.MaxPendingSendBytes = MaxPendingSendBytes;
 
-                // Nothing but MaxPendingSendBytes may end the stuck member while the readers finish: the test reads
-                // its close frame at the end.
-                o.SendTimeout = Timeout.InfiniteTimeSpan;
-                o.CloseTimeout = TimeSpan.FromMinutes(2);
-                o.KeepAliveInterval = TimeSpan.Zero;
-            }));
-        using var stuckInvoker = SocketBuffers.SlowClientInvoker();
+            // Nothing but MaxPendingSendBytes may end the stuck member while the readers finish: the test reads
+            // its close frame at the end.
+            o.SendTimeout = Timeout.InfiniteTimeSpan;
+            o.CloseTimeout = TimeSpan.FromMinutes(2);
+            o.KeepAliveInterval = TimeSpan.Zero;
+        });
         var readers = await ConnectReadersAsync(app);
-        using var stuck = await app.ConnectAsync("/ws" + SocketBuffers.SlowQuery, stuckInvoker);
+        using var stuck = await app.ConnectSlowAsync();
         var push = app.Push<AlphaHandler>();
 
         // It stopped reading while 256 KiB were on their way to it: more than the server's output buffer and the socket
         // buffers between them hold, so that send cannot finish, and every later push to it waits behind it.
-        var backlog = new byte[Backlog];
-        Random.Shared.NextBytes(backlog);
-        Assert.Equal(1, (await push.Connection(stuck.Id).SendBinaryAsync(backlog, Ct)).Reached);
+        var backlog = await app.BlockWithBacklogAsync(stuck, Backlog);
         var receiving = readers.Select(reader => Task.Run(() => SlowMemberTests.ReceiveNumberedAsync(reader, Burst, MessageSize), Ct)).ToArray();
 
         var stopwatch = Stopwatch.StartNew();

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Chaos;
@@ -34,10 +33,7 @@ public sealed class ConcurrentMembershipTests
     [Fact]
     public async Task Sixteen_threads_adding_removing_and_pushing_while_connections_come_and_go_lose_nothing_duplicate_nothing_and_leave_a_consistent_membership()
     {
-        await using var app = await PushApp.StartAsync(
-            kestrel: true,
-            a => a.UseWebSocketHandler<AlphaHandler>("/ws"),
-            services => services.AddWebSocketHandler<AlphaHandler>());
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true);
         using var groupMetric = new MetricSum(app.Services.GetRequiredService<IMeterFactory>(), "WebSocketEcho.Middleware", "websocket.server.push.groups");
         var push = app.Push<AlphaHandler>();
         var scope = app.Scope<AlphaHandler>();

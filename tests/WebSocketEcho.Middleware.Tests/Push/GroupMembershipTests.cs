@@ -19,7 +19,7 @@ public sealed class GroupMembershipTests
     [InlineData(false)]
     public async Task Joining_and_leaving_from_the_handler_and_from_anywhere_is_idempotent_and_a_group_exists_while_it_has_members(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         using var groups = GroupMetric(app);
         using var a = await app.ConnectAsync("/ws");
         using var b = await app.ConnectAsync("/ws");
@@ -64,7 +64,7 @@ public sealed class GroupMembershipTests
     [InlineData(false)]
     public async Task A_connection_leaves_all_its_groups_when_it_ends_and_empty_groups_cost_nothing(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         using var groups = GroupMetric(app);
         var push = app.Push<AlphaHandler>();
         var scope = app.Scope<AlphaHandler>();
@@ -123,10 +123,6 @@ public sealed class GroupMembershipTests
         await app.ExpectExactlyAsync<RoomFromRouteHandler>(blue, "blue room");
     }
 
-    private static Task<PushApp> StartAsync(bool kestrel) => PushApp.StartAsync(
-        kestrel,
-        a => a.UseWebSocketHandler<AlphaHandler>("/ws"),
-        services => services.AddWebSocketHandler<AlphaHandler>());
 
     private static MetricSum GroupMetric(PushApp app) =>
         new(app.Services.GetRequiredService<IMeterFactory>(), "WebSocketEcho.Middleware", "websocket.server.push.groups");

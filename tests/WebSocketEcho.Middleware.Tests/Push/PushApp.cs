@@ -12,6 +12,11 @@ namespace WebSocketEcho.Middleware.Tests.Push;
 /// </summary>
 internal sealed class PushApp : IAsyncDisposable
 {
+    /// <summary>Where <see cref="StartAlphaAsync"/> serves <see cref="AlphaHandler"/>.</summary>
+    public const string AlphaPath = "/ws";
+
+    private HttpMessageInvoker? _slowInvoker;
+
     private PushApp(TestApp app, bool kestrel)
     {
         App = app;
@@ -35,6 +40,28 @@ internal sealed class PushApp : IAsyncDisposable
             : await TestApp.StartTestHostAsync(configureApp, configureServices);
         return new PushApp(app, kestrel);
     }
+
+    /// <summary>
+    /// Starts an app serving <see cref="AlphaHandler"/> (from DI, with options set by <paramref name="configure"/>) on
+    /// <see cref="AlphaPath"/>; on Kestrel, peers opened with <see cref="ConnectSlowAsync"/> get small socket buffers.
+    /// </summary>
+    public static Task<PushApp> StartAlphaAsync(bool kestrel, Action<WebSocketHandlerOptions>? configure = null, Action<IServiceCollection>? configureServices = null) =>
+        StartAsync(
+            kestrel,
+            a =>
+            {
+                if (kestrel)
+                {
+                    SocketBuffers.UseSmallSendBuffersForSlowPeers(a);
+                }
+
+                a.UseWebSocketHandler<AlphaHandler>(AlphaPath);
+            },
+            services =>
+            {
+                configureServices?.Invoke(services);
+                services.AddWebSocketHandler<AlphaHandler>(configure ?? (static _ => { }));
+            });
 
     /// <summary>Gets the push service of <typeparamref name="THandler"/> from the app's services, as any class of the app would.</summary>
     public IWebSocketPush<THandler> Push<THandler>()
@@ -80,6 +107,25 @@ internal sealed class PushApp : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens a connection to <see cref="AlphaPath"/> with small socket buffers at both ends (see <see cref="SocketBuffers"/>),
+    /// for a peer that stops reading: the test reads from it only when it wants to. Kestrel only.
+    /// </summary>
+    public Task<Member> ConnectSlowAsync() => ConnectAsync(AlphaPath + SocketBuffers.SlowQuery, _slowInvoker ??= SocketBuffers.SlowClientInvoker());
+
+    /// <summary>
+    /// Pushes <paramref name="size"/> random bytes to a slow member that does not read (default 1 MiB, more than Kestrel's
+    /// output buffer and the socket buffers hold): that send cannot finish until the member reads, so every later push to
+    /// it waits in its queue. Returns the bytes, which the member gets first once it reads.
+    /// </summary>
+    public async Task<byte[]> BlockWithBacklogAsync(Member slow, int size = 1024 * 1024)
+    {
+        var backlog = new byte[size];
+        Random.Shared.NextBytes(backlog);
+        Assert.Equal(1, (await Push<AlphaHandler>().Connection(slow.Id).SendBinaryAsync(backlog, TestContext.Current.CancellationToken)).Reached);
+        return backlog;
+    }
+
     /// <summary>Opens <paramref name="count"/> connections to <paramref name="path"/>, one after the other.</summary>
     public async Task<Member[]> ConnectManyAsync(string path, int count)
     {
@@ -120,7 +166,11 @@ internal sealed class PushApp : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => App.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        _slowInvoker?.Dispose();
+    }
 
     private async Task<ClientWebSocket> ConnectKestrelAsync(string path, HttpMessageInvoker? invoker, (string Name, string Value)[] headers)
     {

@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace WebSocketEcho.Middleware.Tests.Push;
@@ -51,7 +50,7 @@ public sealed class PushBadInputTests
     [MemberData(nameof(NullOrEmptyArguments))]
     public async Task A_null_or_empty_name_or_id_throws_an_ArgumentException_naming_the_parameter(string call, string parameter)
     {
-        await using var app = await StartAsync(kestrel: false);
+        await using var app = await PushApp.StartAlphaAsync(kestrel: false);
         using var member = await app.ConnectAsync("/ws");
         var push = app.Push<AlphaHandler>();
         Func<Task> act = call switch
@@ -99,7 +98,7 @@ public sealed class PushBadInputTests
     [InlineData(false)]
     public async Task Ids_of_connections_that_do_not_exist_or_ended_reach_nobody_and_cannot_join_or_leave_a_group(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         using var stays = await app.ConnectAsync("/ws");
         var ended = await app.ConnectAsync("/ws");
         await ended.CloseAsync();
@@ -136,7 +135,7 @@ public sealed class PushBadInputTests
     [InlineData(false)]
     public async Task The_push_of_a_handler_type_that_no_endpoint_serves_reaches_nobody_and_does_not_throw(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         using var alpha = await app.ConnectAsync("/ws");
         Assert.True(await app.Push<AlphaHandler>().AddToGroupAsync(alpha.Id, "g", Ct));
         var never = app.Push<NeverMappedHandler>();
@@ -165,7 +164,7 @@ public sealed class PushBadInputTests
     [MemberData(nameof(InvalidUtf8))]
     public async Task Text_bytes_that_are_not_valid_UTF8_throw_an_ArgumentException_naming_utf8Text_and_nothing_is_sent(byte[] bytes)
     {
-        await using var app = await StartAsync(kestrel: false);
+        await using var app = await PushApp.StartAlphaAsync(kestrel: false);
         using var member = await app.ConnectAsync("/ws");
         var push = app.Push<AlphaHandler>();
 
@@ -190,7 +189,7 @@ public sealed class PushBadInputTests
     {
         var text = s_unpairedSurrogates[index];
         Assert.Contains(text.EnumerateRunes(), r => r == Rune.ReplacementChar); // an unpaired surrogate reads as U+FFFD
-        await using var app = await StartAsync(kestrel: false);
+        await using var app = await PushApp.StartAlphaAsync(kestrel: false);
         using var member = await app.ConnectAsync("/ws");
         var push = app.Push<AlphaHandler>();
 
@@ -222,7 +221,7 @@ public sealed class PushBadInputTests
     [InlineData(false)]
     public async Task Empty_lists_reach_nobody_and_an_empty_exclusion_list_leaves_nobody_out(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         using var member = await app.ConnectAsync("/ws");
         var push = app.Push<AlphaHandler>();
         Assert.True(await push.AddToGroupAsync(member.Id, "g", Ct));
@@ -244,9 +243,4 @@ public sealed class PushBadInputTests
         Assert.Equal(BackplaneDelivery.None, default(PushResult).Backplane);
         Assert.Equal("Reached 3 here, backplane Published", new PushResult(3, BackplaneDelivery.Published).ToString());
     }
-
-    private static Task<PushApp> StartAsync(bool kestrel) => PushApp.StartAsync(
-        kestrel,
-        a => a.UseWebSocketHandler<AlphaHandler>("/ws"),
-        services => services.AddWebSocketHandler<AlphaHandler>());
 }

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace WebSocketEcho.Middleware.Tests.Push;
 
 /// <summary>
@@ -19,10 +16,7 @@ public sealed class PushCancellationTests
     [InlineData(false)]
     public async Task A_cancelled_token_makes_every_send_and_group_change_throw_before_sending_or_changing_anything(bool kestrel)
     {
-        await using var app = await PushApp.StartAsync(
-            kestrel,
-            a => a.UseWebSocketHandler<AlphaHandler>("/ws"),
-            services => services.AddWebSocketHandler<AlphaHandler>());
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         using var a = await app.ConnectAsync("/ws");
         using var b = await app.ConnectAsync("/ws");
         var push = app.Push<AlphaHandler>();
@@ -46,23 +40,13 @@ public sealed class PushCancellationTests
     [Fact]
     public async Task Cancelling_after_the_call_cancels_the_delivery_waiting_behind_another_send_and_keeps_the_connection_open()
     {
-        await using var app = await PushApp.StartAsync(
-            kestrel: true,
-            a =>
-            {
-                SocketBuffers.UseSmallSendBuffersForSlowPeers(a);
-                a.UseWebSocketHandler<AlphaHandler>("/ws");
-            },
-            services => services.AddWebSocketHandler<AlphaHandler>(o => o.MaxPendingSendBytes = 4 * MiB));
-        using var slowInvoker = SocketBuffers.SlowClientInvoker();
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o => o.MaxPendingSendBytes = 4 * MiB);
         using var reader = await app.ConnectAsync("/ws");
-        using var blocked = await app.ConnectAsync("/ws" + SocketBuffers.SlowQuery, slowInvoker);
+        using var blocked = await app.ConnectSlowAsync();
         var push = app.Push<AlphaHandler>();
 
         // blocked's writer is busy with 1 MiB it cannot take yet; the next push to it waits behind that send.
-        var blocker = new byte[MiB];
-        Random.Shared.NextBytes(blocker);
-        Assert.Equal(1, (await push.Connection(blocked.Id).SendBinaryAsync(blocker, Ct)).Reached);
+        var blocker = await app.BlockWithBacklogAsync(blocked);
         using var cts = new CancellationTokenSource();
         Assert.Equal(2, (await push.All.SendTextAsync("cancelled while waiting", cts.Token)).Reached);
         await cts.CancelAsync();

@@ -181,18 +181,10 @@ public sealed class PushDiagnosticsTests
     [Fact]
     public async Task A_queued_push_that_is_not_sent_is_logged_at_Debug_with_event_21()
     {
-        await using var app = await PushApp.StartAsync(
-            kestrel: true,
-            a =>
-            {
-                SocketBuffers.UseSmallSendBuffersForSlowPeers(a);
-                a.UseWebSocketHandler<AlphaHandler>("/ws");
-            },
-            services => services.AddWebSocketHandler<AlphaHandler>(o => o.MaxPendingSendBytes = 4 * 1024 * 1024));
-        using var slowInvoker = SocketBuffers.SlowClientInvoker();
-        using var blocked = await app.ConnectAsync("/ws" + SocketBuffers.SlowQuery, slowInvoker);
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o => o.MaxPendingSendBytes = 4 * 1024 * 1024);
+        using var blocked = await app.ConnectSlowAsync();
         var push = app.Push<AlphaHandler>();
-        Assert.Equal(1, (await push.All.SendBinaryAsync(new byte[1024 * 1024], Ct)).Reached);
+        await app.BlockWithBacklogAsync(blocked);
         using var cts = new CancellationTokenSource();
         Assert.Equal(1, (await push.All.SendTextAsync("queued", cts.Token)).Reached);
 

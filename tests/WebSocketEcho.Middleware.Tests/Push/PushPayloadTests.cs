@@ -1,7 +1,5 @@
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace WebSocketEcho.Middleware.Tests.Push;
 
@@ -21,10 +19,7 @@ public sealed class PushPayloadTests
     [InlineData(false)]
     public async Task Text_from_a_string_or_UTF8_bytes_and_binary_arrive_as_one_message_of_that_type_with_the_same_bytes(bool kestrel)
     {
-        await using var app = await PushApp.StartAsync(
-            kestrel,
-            a => a.UseWebSocketHandler<AlphaHandler>("/ws"),
-            services => services.AddWebSocketHandler<AlphaHandler>());
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         var members = await app.ConnectManyAsync("/ws", 3);
         var push = app.Push<AlphaHandler>();
         const string Text = "h\u00e9llo \u20ac \ud834\udd1e \u4e2d\u6587";
@@ -58,22 +53,13 @@ public sealed class PushPayloadTests
     [InlineData(false)]
     public async Task The_callers_buffer_can_be_overwritten_as_soon_as_the_call_returns_while_a_delivery_is_still_queued(bool text)
     {
-        await using var app = await PushApp.StartAsync(
-            kestrel: true,
-            a =>
-            {
-                SocketBuffers.UseSmallSendBuffersForSlowPeers(a);
-                a.UseWebSocketHandler<AlphaHandler>("/ws");
-            },
-            services => services.AddWebSocketHandler<AlphaHandler>(o => o.MaxPendingSendBytes = 4 * MiB));
-        using var slowInvoker = SocketBuffers.SlowClientInvoker();
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o => o.MaxPendingSendBytes = 4 * MiB);
         var readers = await app.ConnectManyAsync("/ws", 3);
-        using var blocked = await app.ConnectAsync("/ws" + SocketBuffers.SlowQuery, slowInvoker);
+        using var blocked = await app.ConnectSlowAsync();
         var push = app.Push<AlphaHandler>();
 
         // The blocked member's writer is busy with 1 MiB it cannot take yet: whatever is pushed to it next waits in its queue.
-        var blocker = new byte[MiB];
-        Assert.Equal(1, (await push.Connection(blocked.Id).SendBinaryAsync(blocker, Ct)).Reached);
+        var blocker = await app.BlockWithBacklogAsync(blocked);
 
         // One buffer, reused for every call, overwritten right after each call returns.
         var buffer = new byte[64];

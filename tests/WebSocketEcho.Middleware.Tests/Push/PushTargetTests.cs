@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace WebSocketEcho.Middleware.Tests.Push;
 
 /// <summary>
@@ -17,7 +14,7 @@ public sealed class PushTargetTests
     [InlineData(false)]
     public async Task All_and_All_except_the_sender_reach_exactly_the_expected_connections(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         var members = await app.ConnectManyAsync("/ws", 4);
         var push = app.Push<AlphaHandler>();
 
@@ -49,7 +46,7 @@ public sealed class PushTargetTests
     [InlineData(false)]
     public async Task One_connection_by_id_and_a_list_of_connections_reach_each_listed_connection_once(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         var members = await app.ConnectManyAsync("/ws", 4);
         var push = app.Push<AlphaHandler>();
 
@@ -72,7 +69,7 @@ public sealed class PushTargetTests
     [InlineData(false)]
     public async Task A_group_several_groups_once_per_member_and_except_combined_with_groups(bool kestrel)
     {
-        await using var app = await StartAsync(kestrel);
+        await using var app = await PushApp.StartAlphaAsync(kestrel);
         var members = await app.ConnectManyAsync("/ws", 5);
         var push = app.Push<AlphaHandler>();
 
@@ -106,7 +103,7 @@ public sealed class PushTargetTests
     [Fact]
     public async Task A_target_describes_itself_and_Except_returns_a_new_target_leaving_the_original_unchanged()
     {
-        await using var app = await StartAsync(kestrel: false);
+        await using var app = await PushApp.StartAlphaAsync(kestrel: false);
         var push = app.Push<AlphaHandler>();
 
         var room = push.Groups("a", "b");
@@ -125,10 +122,6 @@ public sealed class PushTargetTests
         Assert.Equal("Users [u, v]", push.Users("u", "v", "u").ToString());
     }
 
-    private static Task<PushApp> StartAsync(bool kestrel) => PushApp.StartAsync(
-        kestrel,
-        a => a.UseWebSocketHandler<AlphaHandler>("/ws"),
-        services => services.AddWebSocketHandler<AlphaHandler>());
 
     private static void Dispose(Member[] members)
     {

@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Tests.Push;
@@ -20,10 +18,9 @@ public sealed class SlowMemberTests
     [Fact]
     public async Task A_push_returns_while_a_member_is_not_reading_and_that_member_gets_it_intact_and_in_order_when_it_reads()
     {
-        await using var app = await StartAsync(o => o.MaxPendingSendBytes = 4 * MiB);
-        using var slowInvoker = SocketBuffers.SlowClientInvoker();
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o => o.MaxPendingSendBytes = 4 * MiB);
         using var reader = await app.ConnectAsync("/ws");
-        using var notReading = await app.ConnectAsync("/ws" + SocketBuffers.SlowQuery, slowInvoker);
+        using var notReading = await app.ConnectSlowAsync();
         var push = app.Push<AlphaHandler>();
 
         // 1 MiB cannot fit in the few KiB of socket buffers between the server and the member that does not read, so its
@@ -46,19 +43,18 @@ public sealed class SlowMemberTests
     public async Task A_member_that_stops_reading_is_closed_with_1008_after_SendTimeout_while_the_others_get_every_push_at_once()
     {
         const int Burst = 64;
-        await using var app = await StartAsync(o =>
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o =>
         {
             o.SendTimeout = TimeSpan.FromSeconds(3);
             o.MaxPendingSendBytes = 16 * MiB;
         });
-        using var slowInvoker = SocketBuffers.SlowClientInvoker();
         var readers = await app.ConnectManyAsync("/ws", 3);
-        using var stuck = await app.ConnectAsync("/ws" + SocketBuffers.SlowQuery, slowInvoker);
+        using var stuck = await app.ConnectSlowAsync();
         var push = app.Push<AlphaHandler>();
 
         // It stopped reading while 256 KiB were on their way to it: more than the server's output buffer and the socket
         // buffers between them hold, so that send cannot finish, and every later push to it waits behind it.
-        Assert.Equal(1, (await push.Connection(stuck.Id).SendBinaryAsync(new byte[256 * 1024], Ct)).Reached);
+        await app.BlockWithBacklogAsync(stuck, 256 * 1024);
         var reached = new List<int>();
         for (var i = 0; i < Burst; i++)
         {
@@ -92,7 +88,7 @@ public sealed class SlowMemberTests
     [Fact]
     public async Task A_push_never_throws_because_a_member_vanished_and_counts_it_only_while_the_server_thinks_it_is_open()
     {
-        await using var app = await StartAsync(_ => { });
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true);
         var readers = await app.ConnectManyAsync("/ws", 3);
         var vanishing = await RawWebSocketClient.ConnectAsync(app.App.Port, "/ws", cancellationToken: Ct);
         var announced = await vanishing.ReadFrameAsync(cancellationToken: Ct);
@@ -152,13 +148,4 @@ public sealed class SlowMemberTests
             Assert.Equal(Numbered(i, size), message.Payload);
         }
     }
-
-    private static Task<PushApp> StartAsync(Action<WebSocketHandlerOptions> configure) => PushApp.StartAsync(
-        kestrel: true,
-        a =>
-        {
-            SocketBuffers.UseSmallSendBuffersForSlowPeers(a);
-            a.UseWebSocketHandler<AlphaHandler>("/ws");
-        },
-        services => services.AddWebSocketHandler<AlphaHandler>(configure));
 }
