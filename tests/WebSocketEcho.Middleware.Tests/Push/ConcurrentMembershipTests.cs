@@ -60,7 +60,7 @@ public sealed class ConcurrentMembershipTests
         var sequence = 0;
 
         using var stopChurn = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var churn = Enumerable.Range(0, 3).Select(worker => Task.Run(() => ChurnAsync(app, push, churnIds, worker, stopChurn.Token), Ct)).ToArray();
+        var churn = Enumerable.Range(0, 6).Select(worker => Task.Run(() => ChurnAsync(app, push, churnIds, worker, stopChurn.Token), Ct)).ToArray();
         var workers = Enumerable.Range(0, Threads).Select(thread => Task.Run(
             async () =>
             {
