@@ -43,6 +43,7 @@ public readonly struct PushTarget
     /// <param name="connectionIds">The ids of the connections to leave out.</param>
     /// <returns>The narrowed target.</returns>
     /// <exception cref="ArgumentException"><paramref name="connectionIds"/> is null or holds a null or empty id.</exception>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public PushTarget Except(params IEnumerable<string> connectionIds)
     {
         var more = PushKeys.Validate(connectionIds, nameof(connectionIds));
@@ -56,6 +57,7 @@ public readonly struct PushTarget
     /// <returns>What the message reached.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="text"/> holds an unpaired surrogate (not encodable as UTF-8).</exception>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public ValueTask<PushResult> SendTextAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -68,6 +70,7 @@ public readonly struct PushTarget
     /// <param name="cancellationToken">Cancels the call; deliveries it queued are not taken back.</param>
     /// <returns>What the message reached.</returns>
     /// <exception cref="ArgumentException"><paramref name="utf8Text"/> is not valid UTF-8.</exception>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public ValueTask<PushResult> SendTextAsync(ReadOnlyMemory<byte> utf8Text, CancellationToken cancellationToken = default)
     {
         if (!Utf8.IsValid(utf8Text.Span))
@@ -83,6 +86,7 @@ public readonly struct PushTarget
     /// <param name="data">The bytes; they are copied once, so the caller may reuse its buffer when the call returns.</param>
     /// <param name="cancellationToken">Cancels the call; deliveries it queued are not taken back.</param>
     /// <returns>What the message reached.</returns>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public ValueTask<PushResult> SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var scope = Scope;

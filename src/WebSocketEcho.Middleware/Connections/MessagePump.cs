@@ -36,6 +36,9 @@ internal sealed class MessagePump
         var started = Stopwatch.GetTimestamp();
         var endpoint = _endpoint;
         var countedActive = false;
+
+        // The handler hears of the connection's end only if it heard of its start (the user id lookup comes first).
+        var handlerConnected = false;
         if (!_registry.Add(connection))
         {
             connection.CloseForShutdown();
@@ -52,6 +55,7 @@ internal sealed class MessagePump
                 // Reachable by push (by id and user) before the handler hears of it, so OnConnectedAsync can join groups.
                 await endpoint.Push.RegisterAsync(connection).ConfigureAwait(false);
                 callback = nameof(IMessageHandler.OnConnectedAsync);
+                handlerConnected = true;
                 await _handler.OnConnectedAsync(connection).ConfigureAwait(false);
             }
             catch (Exception ex)
@@ -99,7 +103,10 @@ internal sealed class MessagePump
             var outcome = connection.Outcome;
             try
             {
-                await _handler.OnDisconnectedAsync(connection, outcome).ConfigureAwait(false);
+                if (handlerConnected)
+                {
+                    await _handler.OnDisconnectedAsync(connection, outcome).ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {
