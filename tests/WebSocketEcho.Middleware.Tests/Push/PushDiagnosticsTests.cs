@@ -181,16 +181,20 @@ public sealed class PushDiagnosticsTests
     [Fact]
     public async Task A_queued_push_that_is_not_sent_is_logged_at_Debug_with_event_21()
     {
-        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o => o.MaxPendingSendBytes = 4 * 1024 * 1024);
+        // The member stops reading: its writer is stuck behind a 1 MiB backlog, a push queues behind it, and the stuck
+        // send times out, so the connection ends before the queued push's turn.
+        await using var app = await PushApp.StartAlphaAsync(kestrel: true, o =>
+        {
+            o.MaxPendingSendBytes = 4 * 1024 * 1024;
+            o.SendTimeout = TimeSpan.FromSeconds(1);
+        });
         using var blocked = await app.ConnectSlowAsync();
         var push = app.Push<AlphaHandler>();
         await app.BlockWithBacklogAsync(blocked);
-        using var cts = new CancellationTokenSource();
-        Assert.Equal(1, (await push.All.SendTextAsync("queued", cts.Token)).Reached);
 
-        await cts.CancelAsync();
+        Assert.Equal(1, (await push.All.SendTextAsync("queued", Ct)).Reached);
 
-        var notSent = await app.App.WaitForMiddlewareLogAsync(r => r.Id.Id == 21);
+        var notSent = await app.App.WaitForMiddlewareLogAsync(r => r.Id.Id == 21, TimeSpan.FromSeconds(30));
         AssertEvent(notSent, LogLevel.Debug, "PushNotSent", blocked.Id);
         Assert.False(string.IsNullOrEmpty(notSent.GetStructuredStateValue("Detail")));
     }
