@@ -52,7 +52,7 @@ internal sealed class MessagePump
                 // Reachable by push (by id and user) before the handler hears of it, so OnConnectedAsync can join groups.
                 await endpoint.Push.RegisterAsync(connection).ConfigureAwait(false);
                 callback = nameof(IMessageHandler.OnConnectedAsync);
-                await _handler.OnConnectedAsync(connection).ConfigureAwait(false);
+                await TracedCallbacks.OnConnectedAsync(_handler, connection, endpoint).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -99,7 +99,7 @@ internal sealed class MessagePump
             var outcome = connection.Outcome;
             try
             {
-                await _handler.OnDisconnectedAsync(connection, outcome).ConfigureAwait(false);
+                await TracedCallbacks.OnDisconnectedAsync(_handler, connection, outcome, endpoint).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -252,7 +252,7 @@ internal sealed class MessagePump
         Exception? failure = null;
         try
         {
-            await _handler.OnMessageAsync(connection, new WebSocketMessage(type, buffer.AsMemory(0, length))).ConfigureAwait(false);
+            await TracedCallbacks.OnMessageAsync(_handler, connection, new WebSocketMessage(type, buffer.AsMemory(0, length)), _endpoint).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
