@@ -5,6 +5,7 @@ using WebSocketEcho.Sample;
 // replying "Received:  " + message. Prefix and limits come from appsettings.json ("Echo" section).
 // GET /stats shows the middleware's metrics as JSON; the test page polls it.
 var builder = WebApplication.CreateSlimBuilder(args);
+builder.AddSampleTelemetry(); // OpenTelemetry export of traces and metrics, off unless OpenTelemetry:Exporter is set (docs/tracing.md)
 
 // Kestrel's socket transport knobs; see docs/performance.md. Inline socket completions are on in
 // appsettings.json and must be decided before the first socket exists, so here, before the host is built.

@@ -37,7 +37,7 @@ public enum EchoServer
 /// so the allocated bytes per operation are the server loop's plus the platform's framing, per echoed message.
 /// </summary>
 [MemoryDiagnoser]
-public class PerMessageBenchmarks
+public class PerMessageBenchmarks : IDisposable
 {
     private readonly byte[] _replyBuffer = new byte[64 * 1024];
     private byte[] _message = [];
@@ -119,8 +119,17 @@ public class PerMessageBenchmarks
         _serverLoop.Wait(TimeSpan.FromSeconds(10));
         _client.Dispose();
         _server!.Dispose();
+        Dispose();
+    }
+
+    /// <summary>Detaches the traced case's listener, so the next case runs with nobody listening.</summary>
+    public void Dispose()
+    {
         _listener?.Dispose();
         _hosting?.Dispose();
+        _listener = null;
+        _hosting = null;
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>Listens to the middleware's activities (all sampled in) and starts the connection's upgrade request activity.</summary>
