@@ -46,11 +46,7 @@ public sealed class PushActivityTests
         Assert.Equal("joined", await first.ReceiveTextAsync(Ct));
         Assert.Equal("joined", await second.ReceiveTextAsync(Ct));
 
-        using var http = new HttpClient { BaseAddress = app.BaseAddress };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/tracing/announce");
-        request.Headers.Add("traceparent", recorder.TraceParent);
-        using var response = await http.SendAsync(request, Ct);
-        Assert.Equal("2", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("2", await PostInTraceAsync(app, "/tracing/announce", recorder));
         Assert.Equal("announcement-1234", await first.ReceiveTextAsync(Ct));
 
         var push = await recorder.WaitForAsync(Push);
@@ -125,11 +121,7 @@ public sealed class PushActivityTests
             },
             s => s.AddWebSocketHandler<RoomHandler>().Services.AddSingleton<WebSocketBackplane>(new YieldingBackplane()));
 
-        using var http = new HttpClient { BaseAddress = app.BaseAddress };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/tracing/announce");
-        request.Headers.Add("traceparent", recorder.TraceParent);
-        using var response = await http.SendAsync(request, Ct);
-        Assert.Equal("0 Published True", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("0 Published True", await PostInTraceAsync(app, "/tracing/announce", recorder));
 
         var post = await recorder.WaitForRequestAsync();
         var push = await recorder.WaitForAsync(Push);
@@ -162,17 +154,23 @@ public sealed class PushActivityTests
             },
             s => s.AddWebSocketHandler<RoomHandler>());
 
-        using var http = new HttpClient { BaseAddress = app.BaseAddress };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/tracing/cancelled");
-        request.Headers.Add("traceparent", recorder.TraceParent);
-        using var response = await http.SendAsync(request, Ct);
-        Assert.Equal("cancelled", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("cancelled", await PostInTraceAsync(app, "/tracing/cancelled", recorder));
 
         var push = await recorder.WaitForAsync(Push);
         Assert.Equal(ActivityStatusCode.Error, push.Status);
         Assert.Equal("System.OperationCanceledException", push.GetTagItem("error.type"));
         Assert.Equal("exception", Assert.Single(push.Events).Name);
         Assert.Null(push.GetTagItem("websocket.push.reached"));
+    }
+
+    /// <summary>POSTs to <paramref name="path"/> in the recorder's trace (with its <c>traceparent</c>); returns the response's text.</summary>
+    private static async Task<string> PostInTraceAsync(TestApp app, string path, ActivityRecorder recorder)
+    {
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Add("traceparent", recorder.TraceParent);
+        using var response = await http.SendAsync(request, Ct);
+        return await response.Content.ReadAsStringAsync(Ct);
     }
 
     /// <summary>A backplane whose publish completes later, as a real one's does; it reaches no other instance.</summary>
