@@ -5,7 +5,6 @@ using WebSocketEcho.Sample;
 // replying "Received:  " + message. Prefix and limits come from appsettings.json ("Echo" section).
 // GET /stats shows the middleware's metrics as JSON; the test page polls it.
 var builder = WebApplication.CreateSlimBuilder(args);
-builder.AddSampleTelemetry(); // OpenTelemetry export of traces and metrics, off unless OpenTelemetry:Exporter is set (docs/tracing.md)
 
 // Kestrel's socket transport knobs; see docs/performance.md. Inline socket completions are on in
 // appsettings.json and must be decided before the first socket exists, so here, before the host is built.
@@ -17,6 +16,7 @@ var prefix = builder.Configuration["Echo:Prefix"] ?? "Received:  ";
 builder.Services.AddSingleton(new EchoMessageHandler(prefix));
 builder.Services.AddWebSocketHandler<EchoMessageHandler>().BindConfiguration("Echo:WebSocket");
 builder.Services.AddSingleton<EchoStatsListener>();
+builder.AddSampleTelemetry(); // OpenTelemetry export of traces and metrics, off unless OpenTelemetry:Exporter is set (docs/tracing.md)
 
 // The chat: what one page sends reaches every page ("Chat" section for its limits).
 builder.Services.AddWebSocketHandler<ChatHandler>().BindConfiguration("Chat:WebSocket");
