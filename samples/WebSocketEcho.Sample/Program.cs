@@ -12,6 +12,7 @@ var prefix = builder.Configuration["Echo:Prefix"] ?? "Received:  ";
 builder.Services.AddSingleton(new EchoMessageHandler(prefix));
 builder.Services.AddWebSocketHandler<EchoMessageHandler>().BindConfiguration("Echo:WebSocket");
 builder.Services.AddSingleton<EchoStatsListener>();
+builder.AddSampleTelemetry(); // OpenTelemetry export of traces and metrics, off unless OpenTelemetry:Exporter is set (docs/tracing.md)
 
 // The chat: what one page sends reaches every page ("Chat" section for its limits).
 builder.Services.AddWebSocketHandler<ChatHandler>().BindConfiguration("Chat:WebSocket");

@@ -56,7 +56,7 @@ internal sealed class MessagePump
                 await endpoint.Push.RegisterAsync(connection).ConfigureAwait(false);
                 callback = nameof(IMessageHandler.OnConnectedAsync);
                 handlerConnected = true;
-                await _handler.OnConnectedAsync(connection).ConfigureAwait(false);
+                await TracedCallbacks.OnConnectedAsync(_handler, connection, endpoint).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -105,7 +105,7 @@ internal sealed class MessagePump
             {
                 if (handlerConnected)
                 {
-                    await _handler.OnDisconnectedAsync(connection, outcome).ConfigureAwait(false);
+                    await TracedCallbacks.OnDisconnectedAsync(_handler, connection, outcome, endpoint).ConfigureAwait(false);
                 }
             }
             catch (Exception ex)
@@ -259,7 +259,7 @@ internal sealed class MessagePump
         Exception? failure = null;
         try
         {
-            await _handler.OnMessageAsync(connection, new WebSocketMessage(type, buffer.AsMemory(0, length))).ConfigureAwait(false);
+            await TracedCallbacks.OnMessageAsync(_handler, connection, new WebSocketMessage(type, buffer.AsMemory(0, length)), _endpoint).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 
@@ -115,8 +116,49 @@ internal sealed class PushScope
         }
     }
 
-    /// <summary>Delivers to this instance's connections, then hands the message to the backplane for the others.</summary>
+    /// <summary>
+    /// Delivers to this instance's connections, then hands the message to the backplane for the others; in an activity
+    /// (a child of the caller's) when the source <c>WebSocketEcho.Middleware</c> has listeners.
+    /// </summary>
     public ValueTask<PushResult> SendAsync(in PushTarget target, byte[] payload, WebSocketMessageType type, CancellationToken cancellationToken)
+    {
+        if (!WebSocketActivitySource.Source.HasListeners())
+        {
+            return SendUntracedAsync(target, payload, type, cancellationToken);
+        }
+
+        var caller = Activity.Current;
+        var activity = WebSocketActivitySource.StartPush(Name, target.Kind, type, payload.Length);
+        if (activity is null)
+        {
+            return SendUntracedAsync(target, payload, type, cancellationToken);
+        }
+
+        ValueTask<PushResult> sending;
+        try
+        {
+            sending = SendUntracedAsync(target, payload, type, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            WebSocketActivitySource.SetError(activity, ex);
+            activity.Stop();
+            throw;
+        }
+
+        if (sending.IsCompletedSuccessfully)
+        {
+            WebSocketActivitySource.SetPushResult(activity, sending.Result);
+            activity.Stop();
+            return sending;
+        }
+
+        // The backplane is still publishing: the activity ends when it has, and the caller's current activity is its own again.
+        Activity.Current = caller;
+        return EndPushActivityAsync(activity, sending);
+    }
+
+    private ValueTask<PushResult> SendUntracedAsync(in PushTarget target, byte[] payload, WebSocketMessageType type, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var kind = target.Kind;
@@ -254,6 +296,25 @@ internal sealed class PushScope
         foreach (var user in _users.Keys)
         {
             into.Add((Name, PushTargetKind.Users, user));
+        }
+    }
+
+    private static async ValueTask<PushResult> EndPushActivityAsync(Activity activity, ValueTask<PushResult> sending)
+    {
+        try
+        {
+            var result = await sending.ConfigureAwait(false);
+            WebSocketActivitySource.SetPushResult(activity, result);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            WebSocketActivitySource.SetError(activity, ex);
+            throw;
+        }
+        finally
+        {
+            activity.Stop();
         }
     }
 
