@@ -46,7 +46,7 @@ internal sealed class PushScope
     {
         if (Interlocked.Increment(ref _endpoints) == 1)
         {
-            _hubs.ObserveInterest(_hubs.Backplane.OnInterestAddedAsync(Name, PushTargetKind.All, string.Empty, CancellationToken.None));
+            _hubs.AddInterestInBackground(Name, PushTargetKind.All, string.Empty);
         }
     }
 
@@ -65,7 +65,7 @@ internal sealed class PushScope
             }
         }
 
-        return newUser ? _hubs.Backplane.OnInterestAddedAsync(Name, PushTargetKind.Users, userId!, connection.ConnectionClosed) : default;
+        return newUser ? _hubs.AddInterestAsync(Name, PushTargetKind.Users, userId!, connection.ConnectionClosed) : default;
     }
 
     /// <summary>Forgets an ended connection: its id, its user, all its groups. Idempotent.</summary>
@@ -103,7 +103,7 @@ internal sealed class PushScope
 
         if (goneUser is not null)
         {
-            _hubs.ObserveInterest(_hubs.Backplane.OnInterestRemovedAsync(Name, PushTargetKind.Users, goneUser, CancellationToken.None));
+            _hubs.RemoveInterestInBackground(Name, PushTargetKind.Users, goneUser);
         }
 
         if (goneGroups is not null)
@@ -111,7 +111,7 @@ internal sealed class PushScope
             _hubs.Metrics.GroupsChanged(Name, -goneGroups.Count);
             foreach (var group in goneGroups)
             {
-                _hubs.ObserveInterest(_hubs.Backplane.OnInterestRemovedAsync(Name, PushTargetKind.Groups, group, CancellationToken.None));
+                _hubs.RemoveInterestInBackground(Name, PushTargetKind.Groups, group);
             }
         }
     }
@@ -167,6 +167,7 @@ internal sealed class PushScope
         if (kind != PushTargetKind.All && keys.Length == 0)
         {
             // An empty list of connections, users or groups: nobody to reach, here or elsewhere.
+            _hubs.Metrics.Pushed(Name, kind, 0);
             return ValueTask.FromResult(new PushResult(0, BackplaneDelivery.None));
         }
 
@@ -265,11 +266,11 @@ internal sealed class PushScope
         _hubs.Metrics.GroupsChanged(Name, join ? 1 : -1);
         if (!join)
         {
-            _hubs.ObserveInterest(_hubs.Backplane.OnInterestRemovedAsync(Name, PushTargetKind.Groups, groupName, CancellationToken.None));
+            _hubs.RemoveInterestInBackground(Name, PushTargetKind.Groups, groupName);
             return ValueTask.FromResult(true);
         }
 
-        var subscribing = _hubs.Backplane.OnInterestAddedAsync(Name, PushTargetKind.Groups, groupName, cancellationToken);
+        var subscribing = _hubs.AddInterestAsync(Name, PushTargetKind.Groups, groupName, cancellationToken);
         return subscribing.IsCompletedSuccessfully ? ValueTask.FromResult(true) : AwaitSubscriptionAsync(subscribing);
     }
 
@@ -356,7 +357,7 @@ internal sealed class PushScope
                     {
                         reached += Deliver(connection, filter, payload, type);
                     }
-                    else if (IsRemoteId(id))
+                    else if (IsRemoteId(id) && _hubs.Backplane is not InProcessBackplane)
                     {
                         (remoteConnections ??= []).Add(id);
                     }
