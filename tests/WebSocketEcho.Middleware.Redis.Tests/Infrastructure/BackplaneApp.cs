@@ -71,9 +71,12 @@ internal sealed class BackplaneApp : IAsyncDisposable
         return new BackplaneApp(app, new Uri(app.Urls.First()), stopwatch.Elapsed);
     }
 
-    /// <summary>Waits until the backplane is connected and subscribed to its own channel and the scope's "all" channel.</summary>
-    public Task WaitUntilReadyAsync(TimeSpan? timeout = null) =>
-        WaitForAsync(() => Backplane.IsConnected && Backplane.Subscriptions >= 2, "the backplane to connect and subscribe", timeout);
+    /// <summary>
+    /// Waits until the backplane is connected and subscribed to at least <paramref name="subscriptions"/> channels
+    /// (by default its own channel and the scope's "all" channel).
+    /// </summary>
+    public Task WaitUntilReadyAsync(int subscriptions = 2, TimeSpan? timeout = null) =>
+        WaitForAsync(() => Backplane.IsConnected && Backplane.Subscriptions >= subscriptions, $"the backplane to connect and subscribe to {subscriptions} channels", timeout);
 
     /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds; fails after <paramref name="timeout"/> (default 15 s).</summary>
     public static async Task WaitForAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
