@@ -1,3 +1,7 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using StackExchange.Redis;
 using WebSocketEcho.Middleware.Redis.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Redis.Tests;
@@ -32,6 +36,26 @@ public sealed class CrossInstanceTests(RedisFixture redis) : IClassFixture<Redis
         Assert.True(apps.A.Backplane.GetStatus().PublishedTotal >= 2);
         Assert.True(apps.B.Backplane.GetStatus().ReceivedTotal >= 2);
         Assert.Equal(0, apps.A.Backplane.GetStatus().ReceivedTotal);
+    }
+
+    [Fact]
+    public async Task Published_and_received_messages_are_counted_on_the_WebSocketEcho_Middleware_Redis_meter()
+    {
+        await using var apps = await TwoInstances.StartAsync(await redis.GetAsync());
+        using var b1 = await apps.B.ConnectAsync("b1");
+        using var published = new MetricCollector<long>(apps.A.Services.GetRequiredService<IMeterFactory>(), "WebSocketEcho.Middleware.Redis", "websocket.backplane.redis.published");
+        using var received = new MetricCollector<long>(apps.B.Services.GetRequiredService<IMeterFactory>(), "WebSocketEcho.Middleware.Redis", "websocket.backplane.redis.received");
+        using var connected = new MetricCollector<int>(apps.A.Services.GetRequiredService<IMeterFactory>(), "WebSocketEcho.Middleware.Redis", "websocket.backplane.redis.connected");
+
+        await apps.A.Push.All.SendTextAsync("one", Ct);
+        await apps.A.Push.All.SendTextAsync("two", Ct);
+        Assert.Equal("one", await b1.ReceiveTextAsync());
+        Assert.Equal("two", await b1.ReceiveTextAsync());
+
+        Assert.Equal(2, published.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(2, received.GetMeasurementSnapshot().EvaluateAsCounter());
+        connected.RecordObservableInstruments();
+        Assert.Equal(1, connected.LastMeasurement?.Value);
     }
 
     [Fact]
@@ -182,6 +206,31 @@ public sealed class CrossInstanceTests(RedisFixture redis) : IClassFixture<Redis
 
         Assert.False(await apps.A.Push.AddToGroupAsync(instanceB + "-fffff", "room", Ct));
         Assert.False(await apps.A.Push.AddToGroupAsync("zzzzzzzzzz-1", "room", Ct));
+    }
+
+    [Fact]
+    public async Task Frames_of_an_unknown_version_or_malformed_are_counted_and_skipped_and_delivery_goes_on()
+    {
+        var server = await redis.GetAsync();
+        await using var apps = await TwoInstances.StartAsync(server);
+        using var b1 = await apps.B.ConnectAsync("b1");
+        await using var raw = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
+        var allChannel = RedisChannel.Literal($"{apps.Prefix}:a:{typeof(ChatHandler).FullName}");
+
+        var fromTheFuture = PushFrame.Encode("futureinst", 1, new BackplaneMessage("x", PushTargetKind.All, [], [], System.Net.WebSockets.WebSocketMessageType.Text, "v2"u8.ToArray()), []);
+        fromTheFuture[0] = 2;
+        Assert.Equal(2, await raw.GetSubscriber().PublishAsync(allChannel, fromTheFuture));
+        Assert.Equal(2, await raw.GetSubscriber().PublishAsync(allChannel, new byte[] { 1, 1, 200 }));
+        Assert.Equal(2, await raw.GetSubscriber().PublishAsync(allChannel, "not a frame at all"));
+        await apps.A.Push.All.SendTextAsync("still fine", Ct);
+
+        Assert.Equal("still fine", await b1.ReceiveTextAsync());
+        await BackplaneApp.WaitForAsync(() => apps.B.BackplaneLogs.Any(r => r.Id.Id == 8), "the skipped-message log");
+        var skipped = apps.B.BackplaneLogs.Single(r => r.Id.Id == 8);
+        Assert.Equal("unknown_version", skipped.GetStructuredStateValue("SkipReason"));
+        Assert.Equal(1, skipped.GetStructuredStateValue("Count") is { } count ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 0);
+        Assert.Equal((3L, 1L), (apps.B.Backplane.GetStatus().SkippedTotal, apps.B.Backplane.GetStatus().ReceivedTotal));
+        Assert.Equal(3L, apps.A.Backplane.GetStatus().SkippedTotal);
     }
 
     [Fact]

@@ -13,5 +13,6 @@ internal sealed record BackplaneStatus(
     long ReceivedTotal,
     long BufferedTotal,
     long DroppedTotal,
+    long SkippedTotal,
     long PublishFailuresTotal,
     long ReconnectsTotal);

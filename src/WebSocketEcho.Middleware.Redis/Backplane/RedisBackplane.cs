@@ -181,6 +181,7 @@ internal sealed partial class RedisBackplane : WebSocketBackplane, IBackplaneGau
                 _metrics.ReceivedTotal,
                 _metrics.BufferedTotal,
                 _metrics.DroppedTotal,
+                _metrics.SkippedTotal,
                 _metrics.PublishFailuresTotal,
                 _metrics.ReconnectsTotal);
         }

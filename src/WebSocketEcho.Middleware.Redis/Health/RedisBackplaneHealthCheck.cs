@@ -33,6 +33,7 @@ internal sealed class RedisBackplaneHealthCheck : IHealthCheck
             ["received_total"] = status.ReceivedTotal,
             ["buffered_total"] = status.BufferedTotal,
             ["dropped_total"] = status.DroppedTotal,
+            ["skipped_total"] = status.SkippedTotal,
             ["publish_failures_total"] = status.PublishFailuresTotal,
             ["reconnects_total"] = status.ReconnectsTotal,
         };

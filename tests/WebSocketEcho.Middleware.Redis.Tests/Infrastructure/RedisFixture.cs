@@ -36,11 +36,15 @@ public sealed class RedisFixture : IAsyncDisposable
 /// <summary>Two instances of the app on one Redis, with a channel prefix of their own; Dispose stops both.</summary>
 internal sealed class TwoInstances : IAsyncDisposable
 {
-    private TwoInstances(BackplaneApp a, BackplaneApp b)
+    private TwoInstances(BackplaneApp a, BackplaneApp b, string prefix)
     {
         A = a;
         B = b;
+        Prefix = prefix;
     }
+
+    /// <summary>Gets the channel prefix both instances use (one per test, so tests on one Redis never meet).</summary>
+    public string Prefix { get; }
 
     public BackplaneApp A { get; }
 
@@ -60,7 +64,7 @@ internal sealed class TwoInstances : IAsyncDisposable
                 await b.WaitUntilReadyAsync();
             }
 
-            return new TwoInstances(a, b);
+            return new TwoInstances(a, b, prefix);
         }
         catch
         {
