@@ -24,29 +24,29 @@ public sealed class PackageContentTests
     [Fact]
     public void Nuspec_declares_id_version_description_tags_MIT_license_expression_readme_and_GitHub_repository()
     {
-        var metadata = ReadNuspec().Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        var metadata = Metadata();
 
-        Assert.Equal("WebSocketEcho.Middleware", Value(metadata, "id"));
-        Assert.Equal(_package.Version, Value(metadata, "version"));
-        Assert.Contains("UseWebSocketHandler", Value(metadata, "description"), StringComparison.Ordinal);
-        Assert.Contains("websocket", Value(metadata, "tags").Split(' '));
-        Assert.Contains("aspnetcore", Value(metadata, "tags").Split(' '));
+        Assert.Equal("WebSocketEcho.Middleware", Nuspec.Value(metadata, "id"));
+        Assert.Equal(_package.Version, Nuspec.Value(metadata, "version"));
+        Assert.Contains("UseWebSocketHandler", Nuspec.Value(metadata, "description"), StringComparison.Ordinal);
+        Assert.Contains("websocket", Nuspec.Value(metadata, "tags").Split(' '));
+        Assert.Contains("aspnetcore", Nuspec.Value(metadata, "tags").Split(' '));
 
-        var license = Element(metadata, "license");
+        var license = Nuspec.Element(metadata, "license");
         Assert.Equal("expression", license.Attribute("type")?.Value);
         Assert.Equal("MIT", license.Value);
-        Assert.Equal("README.md", Value(metadata, "readme"));
+        Assert.Equal("README.md", Nuspec.Value(metadata, "readme"));
 
-        var repository = Element(metadata, "repository");
+        var repository = Nuspec.Element(metadata, "repository");
         Assert.Equal("git", repository.Attribute("type")?.Value);
         Assert.Equal("https://github.com/websocketecho/WebSocketEcho.Middleware", repository.Attribute("url")?.Value);
-        Assert.Equal("https://github.com/websocketecho/WebSocketEcho.Middleware", Value(metadata, "projectUrl"));
+        Assert.Equal("https://github.com/websocketecho/WebSocketEcho.Middleware", Nuspec.Value(metadata, "projectUrl"));
     }
 
     [Fact]
     public void Package_depends_only_on_the_ASP_NET_Core_shared_framework_no_build_time_packages_leak()
     {
-        var metadata = ReadNuspec().Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        var metadata = Metadata();
 
         var frameworkReference = Assert.Single(metadata.Descendants(), e => e.Name.LocalName == "frameworkReference");
         Assert.Equal("Microsoft.AspNetCore.App", frameworkReference.Attribute("name")?.Value);
@@ -77,15 +77,5 @@ public sealed class PackageContentTests
         Assert.Contains("lib/net10.0/WebSocketEcho.Middleware.pdb", zip.Entries.Select(e => e.FullName));
     }
 
-    private static string Value(XElement metadata, string name) => Element(metadata, name).Value;
-
-    private static XElement Element(XElement metadata, string name) =>
-        metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name) ?? throw new Xunit.Sdk.XunitException($"The nuspec has no <{name}>.");
-
-    private XDocument ReadNuspec()
-    {
-        using var zip = ZipFile.OpenRead(_package.PackagePath);
-        using var nuspec = zip.GetEntry("WebSocketEcho.Middleware.nuspec")!.Open();
-        return XDocument.Load(nuspec);
-    }
+    private XElement Metadata() => Nuspec.ReadMetadata(_package.PackagePath, "WebSocketEcho.Middleware");
 }

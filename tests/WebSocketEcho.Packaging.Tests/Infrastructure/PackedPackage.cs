@@ -17,16 +17,27 @@ public sealed class PackedPackage : IAsyncLifetime
 
     public string SymbolsPackagePath => Path.Combine(Feed, $"WebSocketEcho.Middleware.{Version}.snupkg");
 
+    public string RedisPackagePath => Path.Combine(Feed, $"WebSocketEcho.Middleware.Redis.{Version}.nupkg");
+
+    public string RedisSymbolsPackagePath => Path.Combine(Feed, $"WebSocketEcho.Middleware.Redis.{Version}.snupkg");
+
     internal CommandResult? Pack { get; private set; }
+
+    /// <summary>Gets the `dotnet pack` of the Redis backplane package (same version, same feed).</summary>
+    internal CommandResult? RedisPack { get; private set; }
 
     public async ValueTask InitializeAsync()
     {
-        Pack = await DotNetCli.RunCheckedAsync(
+        Pack = await PackAsync(Repository.LibraryProject);
+        RedisPack = await PackAsync(Repository.RedisLibraryProject);
+    }
+
+    private Task<CommandResult> PackAsync(string project) =>
+        DotNetCli.RunCheckedAsync(
             Repository.Root,
-            ["pack", Repository.LibraryProject, "-c", "Release", "-o", Feed, $"-p:Version={Version}",
+            ["pack", project, "-c", "Release", "-o", Feed, $"-p:Version={Version}",
              "--artifacts-path", Path.Combine(_temp.Path, "artifacts"), "--disable-build-servers"],
             Timeouts.Command);
-    }
 
     public ValueTask DisposeAsync()
     {
