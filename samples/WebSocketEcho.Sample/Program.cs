@@ -6,7 +6,7 @@ using WebSocketEcho.Sample;
 // GET /stats shows the middleware's metrics as JSON; the test page polls it.
 var builder = WebApplication.CreateSlimBuilder(args);
 
-// Kestrel's socket transport knobs; see the README's "Performance" section. Inline socket completions are on in
+// Kestrel's socket transport knobs; see docs/performance.md. Inline socket completions are on in
 // appsettings.json and must be decided before the first socket exists, so here, before the host is built.
 var socketTransport = builder.Configuration.GetSection(SocketTransportConfiguration.SectionName);
 var inlineCompletions = InlineSocketCompletions.Apply(socketTransport);
@@ -16,6 +16,9 @@ var prefix = builder.Configuration["Echo:Prefix"] ?? "Received:  ";
 builder.Services.AddSingleton(new EchoMessageHandler(prefix));
 builder.Services.AddWebSocketHandler<EchoMessageHandler>().BindConfiguration("Echo:WebSocket");
 builder.Services.AddSingleton<EchoStatsListener>();
+
+// The chat: what one page sends reaches every page ("Chat" section for its limits).
+builder.Services.AddWebSocketHandler<ChatHandler>().BindConfiguration("Chat:WebSocket");
 
 var app = builder.Build();
 if (inlineCompletions)
@@ -34,8 +37,10 @@ app.UseWebSocketHandler<EchoMessageHandler>("/echo");
 
 // A pure echo (no prefix) for conformance tools such as Autobahn|Testsuite, which expect every message back
 // unchanged: room for 16 MiB messages, permessage-deflate when offered ("PlainEcho" section). Nothing secret
-// passes through an echo, so compression cannot leak anything here (see the README's "Why compression is off").
+// passes through an echo, so compression cannot leak anything here (see docs/security.md, "Why compression is off").
 app.UseWebSocketHandler("/echo/plain", new EchoMessageHandler(), options => builder.Configuration.GetSection("PlainEcho:WebSocket").Bind(options));
+app.UseWebSocketHandler<ChatHandler>("/chat");
+app.MapChatMessages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 

@@ -24,9 +24,16 @@ public sealed partial class ConsumerAppTests
     public async Task New_web_app_with_dotnet_add_package_and_the_READMEs_Program_cs_builds_runs_and_echoes_with_the_chapters_prefix()
     {
         using var temp = new TempFolder("wse-consumer");
-        var consumer = await ConsumerProject.CreateAsync(temp, _package, ["WebSocketEcho.Middleware"], Ct);
-        var project = consumer.Folder;
-        var environment = consumer.Environment;
+        var project = temp.Folder("Consumer");
+
+        // Isolated package cache: the package can only come from this run's feed, never from an earlier run.
+        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = temp.Folder("packages") };
+        await ConsumerNuGetConfig.WriteAsync(project, _package.Feed, fallbackPackagesFolder: null, Ct);
+
+        await DotNetCli.RunCheckedAsync(project, ["new", "web", "--name", "Consumer", "--output", project, "--no-update-check"], Timeouts.Command, environment, Ct);
+        await DotNetCli.RunCheckedAsync(
+            project, ["add", "package", "WebSocketEcho.Middleware", "--version", _package.Version, "--source", _package.Feed], Timeouts.Command, environment, Ct);
+        Assert.Contains($"""<PackageReference Include="WebSocketEcho.Middleware" Version="{_package.Version}" />""", await File.ReadAllTextAsync(Path.Combine(project, "Consumer.csproj"), Ct), StringComparison.Ordinal);
 
         await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), ReadmeProgram(), Ct);
         var build = await DotNetCli.RunCheckedAsync(project, ["build", "-c", "Release", "--no-restore", "--disable-build-servers"], Timeouts.Command, environment, Ct);

@@ -167,14 +167,14 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     /// starts closing it with 1008). A queued send that fails later is logged at Debug; the connection's end is recorded
     /// by its own paths. <paramref name="payload"/> must stay unchanged until the send completes.
     /// </summary>
-    internal bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken)
+    internal bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type)
     {
         if (CloseStarted || _ended)
         {
             return false;
         }
 
-        var send = SendAsync(payload, type, cancellationToken);
+        var send = SendAsync(payload, type, CancellationToken.None);
         if (send.IsCompletedSuccessfully)
         {
             send.GetAwaiter().GetResult();
@@ -187,7 +187,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             {
                 send.GetAwaiter().GetResult();
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            catch (WebSocketException)
             {
                 // Refused: the connection is closing, gone or too slow; it is not counted as reached.
             }
@@ -462,8 +462,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         {
             await send.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex)
         {
+            // The connection ended (or failed) before this delivery's turn; its end is recorded by its own paths.
             Log.PushNotSent(_endpoint.Logger, Id, ex.Message);
         }
     }

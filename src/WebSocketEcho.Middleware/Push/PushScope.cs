@@ -128,7 +128,7 @@ internal sealed class PushScope
             return ValueTask.FromResult(new PushResult(0, BackplaneDelivery.None));
         }
 
-        var reached = DeliverLocal(kind, keys, excluded, payload, type, cancellationToken, out var remoteConnections);
+        var reached = DeliverLocal(kind, keys, excluded, payload, type, out var remoteConnections);
         _hubs.Metrics.Pushed(Name, kind, reached);
 
         var backplane = _hubs.Backplane;
@@ -156,7 +156,7 @@ internal sealed class PushScope
     {
         var keys = message.Keys as string[] ?? [.. message.Keys];
         var excluded = message.ExcludedConnectionIds as string[] ?? [.. message.ExcludedConnectionIds];
-        var reached = DeliverLocal(message.TargetKind, keys, excluded, message.Payload, message.MessageType, CancellationToken.None, out _);
+        var reached = DeliverLocal(message.TargetKind, keys, excluded, message.Payload, message.MessageType, out _);
         _hubs.Metrics.DeliveredFromBackplane(Name, message.TargetKind, reached);
         return reached;
     }
@@ -273,7 +273,6 @@ internal sealed class PushScope
         string[] excluded,
         ReadOnlyMemory<byte> payload,
         WebSocketMessageType type,
-        CancellationToken cancellationToken,
         out List<string>? remoteConnections)
     {
         remoteConnections = null;
@@ -284,7 +283,7 @@ internal sealed class PushScope
             case PushTargetKind.All:
                 foreach (var pair in _connections)
                 {
-                    reached += Deliver(pair.Value, filter, payload, type, cancellationToken);
+                    reached += Deliver(pair.Value, filter, payload, type);
                 }
 
                 break;
@@ -294,7 +293,7 @@ internal sealed class PushScope
                 {
                     if (_connections.TryGetValue(id, out var connection))
                     {
-                        reached += Deliver(connection, filter, payload, type, cancellationToken);
+                        reached += Deliver(connection, filter, payload, type);
                     }
                     else if (IsRemoteId(id))
                     {
@@ -316,7 +315,7 @@ internal sealed class PushScope
                     {
                         foreach (var member in members)
                         {
-                            reached += Deliver(member, filter, payload, type, cancellationToken);
+                            reached += Deliver(member, filter, payload, type);
                         }
                     }
 
@@ -336,7 +335,7 @@ internal sealed class PushScope
                     {
                         if (seen.Add(member))
                         {
-                            reached += Deliver(member, filter, payload, type, cancellationToken);
+                            reached += Deliver(member, filter, payload, type);
                         }
                     }
                 }
@@ -347,6 +346,8 @@ internal sealed class PushScope
         return reached;
     }
 
-    private static int Deliver(WebSocketConnection connection, in ExclusionFilter filter, ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken) =>
-        !filter.Excludes(connection.Id) && connection.TryPush(payload, type, cancellationToken) ? 1 : 0;
+    // Queued deliveries are not tied to the caller's token: once the call has returned, its message goes out to everyone
+    // it was queued for (a sender that leaves, or a request that ends, does not take its last message back).
+    private static int Deliver(WebSocketConnection connection, in ExclusionFilter filter, ReadOnlyMemory<byte> payload, WebSocketMessageType type) =>
+        !filter.Excludes(connection.Id) && connection.TryPush(payload, type) ? 1 : 0;
 }

@@ -23,16 +23,7 @@ internal sealed class ConsumerProject
     {
         var folder = temp.Folder("Consumer");
         var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = temp.Folder("packages") };
-        await File.WriteAllTextAsync(Path.Combine(folder, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{package.Feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """, cancellationToken);
+        await ConsumerNuGetConfig.WriteAsync(folder, package.Feed, fallbackPackagesFolder: null, cancellationToken);
 
         await DotNetCli.RunCheckedAsync(folder, ["new", "web", "--name", "Consumer", "--output", folder, "--no-update-check"], Timeouts.Command, environment, cancellationToken);
         var project = new ConsumerProject(folder, environment);
