@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using WebSocketEcho.Middleware;
 using WebSocketEcho.Sample;
 
@@ -19,6 +20,16 @@ builder.Services.AddSingleton<EchoStatsListener>();
 
 // The chat: what one page sends reaches every page ("Chat" section for its limits).
 builder.Services.AddWebSocketHandler<ChatHandler>().BindConfiguration("Chat:WebSocket");
+
+// Scale out (docs/redis.md): "Backplane:Redis" (appsettings.json, or Backplane__Redis=127.0.0.1:6379) turns the Redis
+// backplane on, so the chat reaches the pages of every instance; unset, pushes stay on this instance. /health shows it.
+var healthChecks = builder.Services.AddHealthChecks();
+var redisBackplane = builder.Configuration.GetSection("Backplane:Redis");
+if (redisBackplane.Exists())
+{
+    builder.Services.AddRedisBackplane(redisBackplane);
+    healthChecks.AddWebSocketRedisBackplane();
+}
 
 var app = builder.Build();
 if (inlineCompletions)
@@ -43,6 +54,8 @@ app.UseWebSocketHandler<ChatHandler>("/chat");
 app.MapChatMessages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
 
 app.MapGet("/stats", (HttpContext context) =>
 {
