@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -6,7 +7,8 @@ namespace WebSocketEcho.Sample;
 /// <summary>
 /// The body of <c>/health</c>: the overall status and, for each check (the Redis backplane's when it is on), its status,
 /// description and data, as JSON written by hand (no reflection, so Native AOT stays warning-free). The status code is
-/// the default mapping: 200 for Healthy and Degraded, 503 for Unhealthy.
+/// the default mapping: 200 for Healthy and Degraded, 503 for Unhealthy. Relaxed escaping: this is JSON for operators
+/// and tools, never embedded in HTML, so a time reads "+00:00" rather than "\u002B00:00".
 /// </summary>
 internal static class HealthResponse
 {
@@ -14,7 +16,7 @@ internal static class HealthResponse
     {
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        await using var json = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
+        await using var json = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteString("status", report.Status.ToString());
         json.WriteStartObject("checks");

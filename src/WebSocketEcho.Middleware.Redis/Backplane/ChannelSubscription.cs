@@ -29,4 +29,10 @@ internal sealed class ChannelSubscription
 
     /// <summary>Gets the sequences seen per publisher; used only by the queue's reader, one message at a time.</summary>
     public PublisherSequences Sequences { get; } = new();
+
+    /// <summary>Counts the messages whose handling started (see <see cref="Subscriptions.CatchUpAsync"/>).</summary>
+    public long Started;
+
+    /// <summary>Counts the messages whose handling finished.</summary>
+    public long Finished;
 }

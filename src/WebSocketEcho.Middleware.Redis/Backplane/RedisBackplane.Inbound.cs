@@ -8,6 +8,8 @@ namespace WebSocketEcho.Middleware.Redis;
 /// </summary>
 internal sealed partial class RedisBackplane
 {
+    private static readonly TimeSpan s_catchUpLimit = TimeSpan.FromSeconds(2);
+
     private Task OnMessageAsync(ChannelSubscription subscription, ChannelMessage message)
     {
         try
@@ -86,6 +88,8 @@ internal sealed partial class RedisBackplane
             return;
         }
 
+        // The requester's pushes to the group published before this request are handled first (see CatchUpAsync).
+        await _subscriptions.CatchUpAsync(_channels.Group(request.Scope, request.Group), s_catchUpLimit).ConfigureAwait(false);
         bool found;
         try
         {

@@ -112,7 +112,7 @@ internal sealed class Subscriptions
         try
         {
             var queue = await subscriber.SubscribeAsync(state.Channel).ConfigureAwait(false);
-            queue.OnMessage(message => _onMessage(state, message));
+            queue.OnMessage(message => HandleCounted(state, message));
             state.Queue = queue;
             Interlocked.Increment(ref _subscribed);
             RedisLog.Subscribed(_logger, state.Channel.ToString());
@@ -135,6 +135,65 @@ internal sealed class Subscriptions
             if (_failureLog.ShouldLog(1, out _))
             {
                 RedisLog.SubscribeFailed(_logger, state.Channel.ToString(), ex.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="limit"/>) until the reader of <paramref name="channel"/> has handled every message
+    /// that had arrived by now. Redis hands one subscriber everything in publish order, and the multiplexer puts each
+    /// message into its channel's queue as it reads it, so when a group change from another instance is read on this
+    /// instance's channel, that instance's earlier pushes to the group are in the group's queue already: handling them
+    /// first keeps "push to the group, then remove the member" (or "then add one") in the publisher's order.
+    /// </summary>
+    public async Task CatchUpAsync(RedisChannel channel, TimeSpan limit)
+    {
+        if (!_channels.TryGetValue(channel, out var state) || state.Queue is not { } queue)
+        {
+            return;
+        }
+
+        long started;
+        int buffered;
+        do
+        {
+            started = Volatile.Read(ref state.Started);
+            if (!queue.TryGetCount(out buffered))
+            {
+                return;
+            }
+        }
+        while (started != Volatile.Read(ref state.Started));
+
+        var target = started + buffered;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref state.Finished) < target && waited.Elapsed < limit)
+        {
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
+    private Task HandleCounted(ChannelSubscription state, ChannelMessage message)
+    {
+        Interlocked.Increment(ref state.Started);
+        var handling = _onMessage(state, message);
+        if (handling.IsCompleted)
+        {
+            Interlocked.Increment(ref state.Finished);
+            return handling;
+        }
+
+        return FinishAsync(state, handling);
+
+        static async Task FinishAsync(ChannelSubscription state, Task handling)
+        {
+            try
+            {
+                await handling.ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Increment(ref state.Finished);
             }
         }
     }
