@@ -59,8 +59,8 @@ public sealed class RedisBackplaneOptions
 
     /// <summary>
     /// Gets or sets how long the backplane waits, after Redis is back, before it publishes what it buffered during the
-    /// outage: the time other instances need to reconnect and subscribe again, so the buffered messages reach them too.
-    /// Default 1 second; zero to 1 minute.
+    /// outage: the time other instances need to reconnect and subscribe again (their reconnect attempts are up to about
+    /// a second apart), so the buffered messages reach them too. Default 2 seconds; zero to 1 minute.
     /// </summary>
-    public TimeSpan ReconnectFlushDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ReconnectFlushDelay { get; set; } = TimeSpan.FromSeconds(2);
 }
