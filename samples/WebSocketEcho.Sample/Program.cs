@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using WebSocketEcho.Middleware;
 using WebSocketEcho.Sample;
 
@@ -16,6 +17,16 @@ builder.AddSampleTelemetry(); // OpenTelemetry export of traces and metrics, off
 
 // The chat: what one page sends reaches every page ("Chat" section for its limits).
 builder.Services.AddWebSocketHandler<ChatHandler>().BindConfiguration("Chat:WebSocket");
+
+// Scale out (docs/redis.md): "Backplane:Redis" (appsettings.json, or Backplane__Redis=127.0.0.1:6379) turns the Redis
+// backplane on, so the chat reaches the pages of every instance; unset, pushes stay on this instance. /health shows it.
+var healthChecks = builder.Services.AddHealthChecks();
+var redisBackplane = builder.Configuration.GetSection("Backplane:Redis");
+if (redisBackplane.Exists())
+{
+    builder.Services.AddRedisBackplane(redisBackplane);
+    healthChecks.AddWebSocketRedisBackplane();
+}
 
 var app = builder.Build();
 socketScheduling.Log(app.Logger);
@@ -40,6 +51,8 @@ app.MapChatMessages();
 
 app.UseDefaultFiles();
 app.UseStaticFiles();
+
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
 
 app.MapGet("/stats", (HttpContext context) =>
 {

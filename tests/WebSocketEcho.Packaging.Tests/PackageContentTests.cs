@@ -6,13 +6,14 @@ namespace WebSocketEcho.Packaging.Tests;
 
 /// <summary>
 /// What `dotnet pack` puts into WebSocketEcho.Middleware.&lt;version&gt;.nupkg and .snupkg, and into those of the testing
-/// package WebSocketEcho.Middleware.Testing.
+/// package WebSocketEcho.Middleware.Testing and the Redis backplane package WebSocketEcho.Middleware.Redis.
 /// </summary>
 [Collection(DotNetCliTests.Name)]
 public sealed class PackageContentTests
 {
     private const string Core = PackedPackage.CoreId;
     private const string Testing = PackedPackage.TestingId;
+    private const string Redis = PackedPackage.RedisId;
 
     private readonly PackedPackage _package;
 
@@ -21,9 +22,10 @@ public sealed class PackageContentTests
     [Theory]
     [InlineData(Core)]
     [InlineData(Testing)]
+    [InlineData(Redis)]
     public void Pack_makes_the_nupkg_and_the_snupkg_without_a_single_warning(string id)
     {
-        var pack = id == Core ? _package.Pack : _package.TestingPack;
+        var pack = id switch { Core => _package.Pack, Testing => _package.TestingPack, _ => _package.RedisPack };
         Assert.True(File.Exists(_package.PackagePathOf(id)), $"{_package.PackagePathOf(id)} is missing:\n{pack?.Output}");
         Assert.True(File.Exists(_package.SymbolsPackagePathOf(id)), $"{_package.SymbolsPackagePathOf(id)} is missing:\n{pack?.Output}");
         Assert.Empty(pack!.Warnings);
@@ -33,6 +35,7 @@ public sealed class PackageContentTests
     [Theory]
     [InlineData(Core, "UseWebSocketHandler", "aspnetcore")]
     [InlineData(Testing, "ConnectWebSocketAsync", "testing")]
+    [InlineData(Redis, "AddRedisBackplane", "backplane")]
     public void Nuspec_declares_id_version_description_tags_MIT_license_expression_readme_and_GitHub_repository(string id, string described, string tag)
     {
         var metadata = ReadMetadata(id);
@@ -78,9 +81,24 @@ public sealed class PackageContentTests
         Assert.Equal("Microsoft.AspNetCore.App", frameworkReference.Attribute("name")?.Value);
     }
 
+    [Fact]
+    public void Redis_package_depends_on_the_core_package_of_its_own_version_and_StackExchange_Redis_only_no_build_time_packages_leak()
+    {
+        var metadata = ReadMetadata(Redis);
+
+        var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+            .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value, StringComparer.Ordinal);
+        Assert.Equal(["StackExchange.Redis", Core], dependencies.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(_package.Version, dependencies[Core]);
+        Assert.Equal("3.4.35", dependencies["StackExchange.Redis"]);
+        var frameworkReference = Assert.Single(metadata.Descendants(), e => e.Name.LocalName == "frameworkReference");
+        Assert.Equal("Microsoft.AspNetCore.App", frameworkReference.Attribute("name")?.Value);
+    }
+
     [Theory]
     [InlineData(Core, "M:Microsoft.AspNetCore.Builder.WebSocketHandlerApplicationBuilderExtensions.UseWebSocketHandler")]
     [InlineData(Testing, "M:WebSocketEcho.Middleware.Testing.TestServerWebSocketExtensions.ConnectWebSocketAsync")]
+    [InlineData(Redis, "M:Microsoft.Extensions.DependencyInjection.RedisBackplaneServiceCollectionExtensions.AddRedisBackplane")]
     public void Package_holds_the_net10_library_its_XML_docs_and_PACKAGE_md_as_README_md(string id, string documentedMember)
     {
         using var zip = ZipFile.OpenRead(_package.PackagePathOf(id));
@@ -100,6 +118,7 @@ public sealed class PackageContentTests
     [Theory]
     [InlineData(Core)]
     [InlineData(Testing)]
+    [InlineData(Redis)]
     public void Symbols_package_holds_the_portable_pdb_for_the_library(string id)
     {
         using var zip = ZipFile.OpenRead(_package.SymbolsPackagePathOf(id));

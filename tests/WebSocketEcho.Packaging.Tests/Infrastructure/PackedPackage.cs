@@ -2,13 +2,14 @@ namespace WebSocketEcho.Packaging.Tests.Infrastructure;
 
 /// <summary>
 /// The libraries packed once per test run by <c>dotnet pack</c> into a temporary feed, with a version no other run uses,
-/// so nothing can resolve a stale copy from a NuGet cache: the core package and the testing package, which depends on
-/// the core package of the same version.
+/// so nothing can resolve a stale copy from a NuGet cache: the core package, and the testing and Redis packages, which
+/// depend on the core package of the same version.
 /// </summary>
 public sealed class PackedPackage : IAsyncLifetime
 {
     public const string CoreId = "WebSocketEcho.Middleware";
     public const string TestingId = "WebSocketEcho.Middleware.Testing";
+    public const string RedisId = "WebSocketEcho.Middleware.Redis";
 
     private readonly TempFolder _temp = new("wse-pack");
 
@@ -27,6 +28,9 @@ public sealed class PackedPackage : IAsyncLifetime
     /// <summary>Gets the `dotnet pack` of the testing package.</summary>
     internal CommandResult? TestingPack { get; private set; }
 
+    /// <summary>Gets the `dotnet pack` of the Redis backplane package.</summary>
+    internal CommandResult? RedisPack { get; private set; }
+
     public string PackagePathOf(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
 
     public string SymbolsPackagePathOf(string id) => Path.Combine(Feed, $"{id}.{Version}.snupkg");
@@ -35,8 +39,9 @@ public sealed class PackedPackage : IAsyncLifetime
     {
         Pack = await PackAsync(Repository.LibraryProject);
 
-        // Same artifacts path: the core library is already built, so this pack compiles only the testing library.
+        // Same artifacts path: the core library is already built, so these packs compile only the testing and Redis libraries.
         TestingPack = await PackAsync(Repository.TestingLibraryProject);
+        RedisPack = await PackAsync(Repository.RedisLibraryProject);
     }
 
     public ValueTask DisposeAsync()
