@@ -80,6 +80,20 @@ public sealed partial class ConsumerTestProjectTests
         Assert.Contains(section.Groups["code"].Value.Trim(), TestCodeWithoutNamespace("ChatHandler.cs"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_READMEs_handler_test_is_the_docs_complete_test_this_test_builds_and_runs()
+    {
+        var readme = new Regex(@"^## Testing your handler\s*$.*?^```csharp\s*$(?<code>.*?)^```\s*$", RegexOptions.Multiline | RegexOptions.Singleline)
+            .Match(Repository.ReadFile("README.md"));
+        Assert.True(readme.Success, "README.md has no C# block under \"## Testing your handler\".");
+        Assert.Contains(Collapse(readme.Groups["code"].Value), Collapse(DocsExample("A complete test")), StringComparison.Ordinal);
+
+        static string Collapse(string code) => Whitespace().Replace(code, " ").Trim();
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
     private const string DeliberatelyWrongTests = """
         using Microsoft.AspNetCore.Builder;
         using Microsoft.AspNetCore.TestHost;
