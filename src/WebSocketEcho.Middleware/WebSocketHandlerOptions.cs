@@ -54,6 +54,9 @@ public sealed class WebSocketHandlerOptions
     /// <summary>
     /// Gets or sets how long the server waits for the peer's close frame after sending its own, before it
     /// aborts the connection (default 5 seconds). Range: more than zero, at most 10 minutes.
+    /// When the server fails the connection because the peer broke the protocol or a limit (1002, 1007, 1008, 1009),
+    /// it does not wait for a close frame that may never come: it reads and discards what the peer still sends until
+    /// the peer is quiet for 250 ms, closes, or 1 second has passed (this timeout, if shorter), then closes TCP.
     /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -293,11 +293,12 @@ internal sealed class MessagePump
     /// <summary>
     /// After the server started closing, keep reading (and discarding) until the peer's close frame arrives, so
     /// the server closes TCP only after a complete handshake. The endpoint's heartbeat aborts after CloseTimeout.
+    /// Not when the server failed the connection: it lingers instead (<see cref="WebSocketConnection.AwaitsPeerClose"/>).
     /// </summary>
     private async Task FinishCloseHandshakeAsync(WebSocketConnection connection)
     {
         var socket = connection.Socket;
-        if (!connection.CloseStarted)
+        if (!connection.AwaitsPeerClose)
         {
             return;
         }

@@ -4,16 +4,23 @@ using System.Net.WebSockets;
 namespace WebSocketEcho.Middleware;
 
 /// <summary>
-/// The upgraded connection's byte stream, passed through unchanged to the platform's WebSocket. It adds two
-/// things the platform does not offer: it notes the status of a close frame the platform writes (so a protocol
-/// error the platform detected can be reported with its exact code), and it can drain what the peer already sent
-/// before the server closes TCP (a "lingering close"), so a close frame is not destroyed by a TCP reset.
+/// The upgraded connection's byte stream, passed through unchanged to the platform's WebSocket. It adds what the
+/// platform does not offer: it notes the status of a close frame the platform writes (so a protocol error the
+/// platform detected can be reported with its exact code); it can end the platform's pending read without aborting
+/// the connection (<see cref="StopReads"/>; the platform's <c>WebSocket.Abort</c> cannot, see
+/// https://github.com/dotnet/runtime/issues/44272, and an abort ends TCP with a reset); and it can drain what the peer
+/// still sends before the server closes TCP (a "lingering close"), so a close frame is not destroyed by a TCP reset.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Reliability",
+    "CA2213:Disposable fields should be disposed",
+    Justification = "The read-stopping source is not disposed: a platform read may still be registered on it when the stream is disposed. It holds no timer or wait handle.")]
 internal sealed class TransportStream : Stream
 {
     private const byte CloseFrameFirstByte = 0x88; // FIN + opcode 8; server frames are never masked.
 
     private readonly Stream _inner;
+    private readonly CancellationTokenSource _readsStopped = new();
     private int _closeStatusWritten;
 
     public TransportStream(Stream inner) => _inner = inner;
@@ -36,11 +43,13 @@ internal sealed class TransportStream : Stream
         set => throw new NotSupportedException();
     }
 
+    // The platform's WebSocket reads with the token its caller gave (CancellationToken.None in the receive loop); such
+    // reads are made cancellable by StopReads. Cancelling a read leaves the underlying stream readable.
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _inner.ReadAsync(buffer, cancellationToken);
+        _inner.ReadAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : _readsStopped.Token);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _inner.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
 
@@ -71,39 +80,72 @@ internal sealed class TransportStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>
+    /// Makes the platform's pending read, and every later one, fail with an <see cref="OperationCanceledException"/>
+    /// (the platform's WebSocket passes that on without aborting), so a receive loop waiting for a peer that sends
+    /// nothing ends without a TCP reset. <see cref="DrainAsync"/> still reads.
+    /// </summary>
+    public void StopReads()
+    {
+        try
+        {
+            _readsStopped.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A read's cancellation callback threw; the read is cancelled regardless.
+        }
+    }
+
+    /// <summary>
     /// Reads and discards what the peer sends until it closes its side, until nothing arrives for
     /// <paramref name="quietPeriod"/>, until <paramref name="maxDuration"/> has passed or <paramref name="maxBytes"/> were read.
     /// Never throws. Must only be called when no other read is pending.
     /// </summary>
-    public async Task DrainAsync(TimeSpan quietPeriod, TimeSpan maxDuration, int maxBytes)
+    /// <returns><see langword="true"/> if the peer was still sending when draining stopped (a time or byte bound was reached).</returns>
+    public async Task<bool> DrainAsync(TimeSpan quietPeriod, TimeSpan maxDuration, int maxBytes)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         using var timeout = new CancellationTokenSource();
         var deadline = Environment.TickCount64 + (long)maxDuration.TotalMilliseconds;
+        var quietMs = (long)quietPeriod.TotalMilliseconds;
+        var lastWait = false;
         try
         {
-            var total = 0L;
-            while (total < maxBytes)
+            for (var total = 0L; total < maxBytes; )
             {
                 var remaining = deadline - Environment.TickCount64;
                 if (remaining <= 0)
                 {
-                    break;
+                    return true;
                 }
 
-                timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Min(remaining, (long)quietPeriod.TotalMilliseconds)));
+                // The last wait is cut short by the deadline: if it ends without data, the peer was not quiet for long.
+                lastWait = remaining < quietMs;
+                timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Min(remaining, quietMs)));
                 var read = await _inner.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-                if (read == 0 || !timeout.TryReset())
+                if (read == 0)
                 {
-                    break;
+                    return false;
+                }
+
+                if (!timeout.TryReset())
+                {
+                    return lastWait;
                 }
 
                 total += read;
             }
+
+            return true;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (OperationCanceledException)
         {
-            // The peer went quiet, closed or reset: draining is over either way.
+            return lastWait;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer closed or reset, or the connection was aborted: draining is over.
+            return false;
         }
         finally
         {
