@@ -28,6 +28,10 @@ public sealed class WebSocketHandlerOptions
     /// <summary>
     /// Gets or sets the most frames one message may be split into (default 4096), so that a stream of tiny or
     /// empty fragments cannot cost unbounded CPU. More closes the connection with 1009 (Message Too Big). Range: 1 or more.
+    /// The limit is exact: a message of this many frames is delivered, and one frame more is refused as soon as that
+    /// frame's header arrives, whatever the frames' sizes (empty ones count; control frames do not). The middleware
+    /// counts the frame headers in the connection's byte stream; on a server that brings its own WebSocket instead
+    /// (such as TestHost) it can only count the frame ends its receive calls show (see docs/limits-fragments.md).
     /// </summary>
     public int MaxFragmentsPerMessage { get; set; } = 4096;
 

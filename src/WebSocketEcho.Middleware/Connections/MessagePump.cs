@@ -134,13 +134,14 @@ internal sealed class MessagePump
         }
 
         var type = result.MessageType;
+        var message = connection.StartMessage();
         var buffer = Array.Empty<byte>();
         var length = 0;
         var outcome = ReceiveOutcome.Complete;
         if (!result.EndOfMessage)
         {
             buffer = pool.Rent(settings.ReceiveBufferSize);
-            var boundaries = 0;
+            var frameEnds = 0;
             try
             {
                 while (true)
@@ -173,14 +174,15 @@ internal sealed class MessagePump
                                 break;
                             }
 
-                            if (result.EndOfMessage)
+                            // An empty frame: its end is seen.
+                            if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage, ref frameEnds))
                             {
+                                outcome = ReceiveOutcome.TooManyFragments;
                                 break;
                             }
 
-                            if (++boundaries >= settings.MaxFragmentsPerMessage)
+                            if (result.EndOfMessage)
                             {
-                                outcome = ReceiveOutcome.TooManyFragments;
                                 break;
                             }
 
@@ -203,15 +205,16 @@ internal sealed class MessagePump
                     }
 
                     length += result.Count;
-                    if (result.EndOfMessage)
+
+                    // Without the transport's count: the platform returns early only at the end of a frame.
+                    if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage && result.Count < requested, ref frameEnds))
                     {
+                        outcome = ReceiveOutcome.TooManyFragments;
                         break;
                     }
 
-                    // The platform returns early only at the end of a frame: count frame boundaries.
-                    if (result.Count < requested && ++boundaries >= settings.MaxFragmentsPerMessage)
+                    if (result.EndOfMessage)
                     {
-                        outcome = ReceiveOutcome.TooManyFragments;
                         break;
                     }
                 }

@@ -44,6 +44,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private long _sendStartedAt;
     private long _lastReceiveAt;
     private long _closeStartedAt;
+    private long _messagesStarted;
     private int _closeStarted;
     private int _closeTimedOut;
     private volatile bool _peerClosed;
@@ -274,6 +275,26 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     /// <summary>Notes that a data frame arrived (for the idle timeout).</summary>
     internal void Touch() => Volatile.Write(ref _lastReceiveAt, Now());
+
+    /// <summary>Notes that a data message starts arriving and returns its number (1 for the first); only the receive loop calls it.</summary>
+    internal long StartMessage() => ++_messagesStarted;
+
+    /// <summary>
+    /// Finds out whether message <paramref name="message"/> (see <see cref="StartMessage"/>) has more frames than
+    /// MaxFragmentsPerMessage. Exact where the transport is seen: its frame headers are counted as the platform reads
+    /// them. Otherwise (a server that brings its own WebSocket, such as TestHost) it counts the frame ends the receive
+    /// results reveal, <paramref name="frameEnded"/>, in <paramref name="frameEnds"/>.
+    /// </summary>
+    internal bool HasTooManyFragments(long message, bool frameEnded, ref int frameEnds)
+    {
+        if (_transport is not null)
+        {
+            var over = _transport.FirstMessageOverFragmentLimit;
+            return over != 0 && over <= message;
+        }
+
+        return frameEnded && ++frameEnds >= _endpoint.Settings.MaxFragmentsPerMessage;
+    }
 
     /// <summary>Enforces the send, close and idle timeouts; called by the endpoint's heartbeat.</summary>
     internal void OnHeartbeat(long now)

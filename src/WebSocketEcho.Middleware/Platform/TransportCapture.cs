@@ -10,11 +10,13 @@ internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConne
 {
     private readonly IHttpUpgradeFeature? _upgrade;
     private readonly IHttpExtendedConnectFeature? _connect;
+    private readonly int _maxFragmentsPerMessage;
 
-    public TransportCapture(IHttpUpgradeFeature? upgrade, IHttpExtendedConnectFeature? connect)
+    public TransportCapture(IHttpUpgradeFeature? upgrade, IHttpExtendedConnectFeature? connect, int maxFragmentsPerMessage)
     {
         _upgrade = upgrade;
         _connect = connect;
+        _maxFragmentsPerMessage = maxFragmentsPerMessage;
     }
 
     /// <summary>Gets the transport once the connection has been upgraded.</summary>
@@ -29,7 +31,7 @@ internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConne
     public async Task<Stream> UpgradeAsync()
     {
         var stream = await (_upgrade ?? throw new InvalidOperationException("The request cannot be upgraded.")).UpgradeAsync().ConfigureAwait(false);
-        return Transport = new TransportStream(stream);
+        return Transport = new TransportStream(stream, _maxFragmentsPerMessage);
     }
 
     /// <summary>
@@ -54,6 +56,6 @@ internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConne
     public async ValueTask<Stream> AcceptAsync()
     {
         var stream = await (_connect ?? throw new InvalidOperationException("The request is not an extended CONNECT.")).AcceptAsync().ConfigureAwait(false);
-        return Transport = new TransportStream(stream);
+        return Transport = new TransportStream(stream, _maxFragmentsPerMessage);
     }
 }

@@ -1,12 +1,14 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 
 namespace WebSocketEcho.Middleware;
 
 /// <summary>
 /// The upgraded connection's byte stream, passed through unchanged to the platform's WebSocket. It adds what the
 /// platform does not offer: it notes the status of a close frame the platform writes (so a protocol error the
-/// platform detected can be reported with its exact code); it can end the platform's pending read without aborting
+/// platform detected can be reported with its exact code); it counts the frames of every message the peer sends
+/// (<see cref="IncomingFrameCounter"/>), which the platform's receive results cannot tell exactly; it can end the platform's pending read without aborting
 /// the connection (<see cref="StopReads"/>; the platform's <c>WebSocket.Abort</c> cannot, see
 /// https://github.com/dotnet/runtime/issues/44272, and an abort ends TCP with a reset); and it can drain what the peer
 /// still sends before the server closes TCP (a "lingering close"), so a close frame is not destroyed by a TCP reset.
@@ -21,13 +23,24 @@ internal sealed class TransportStream : Stream
 
     private readonly Stream _inner;
     private readonly CancellationTokenSource _readsStopped = new();
+    private IncomingFrameCounter _frames;
     private int _closeStatusWritten;
 
-    public TransportStream(Stream inner) => _inner = inner;
+    public TransportStream(Stream inner, int maxFragmentsPerMessage)
+    {
+        _inner = inner;
+        _frames = new IncomingFrameCounter(maxFragmentsPerMessage);
+    }
 
     /// <summary>Gets the status of the first close frame written to the peer, or <see langword="null"/>.</summary>
     public WebSocketCloseStatus? CloseStatusWritten =>
         Volatile.Read(ref _closeStatusWritten) is var status and > 0 ? (WebSocketCloseStatus)status : null;
+
+    /// <summary>
+    /// Gets the number (1 for the connection's first data message) of the first message the peer split into more
+    /// frames than the limit, as soon as the platform has read the header of the frame over it; 0 while none has.
+    /// </summary>
+    public long FirstMessageOverFragmentLimit => _frames.FirstMessageOverLimit;
 
     public override bool CanRead => _inner.CanRead;
 
@@ -45,13 +58,28 @@ internal sealed class TransportStream : Stream
 
     // The platform's WebSocket reads with the token its caller gave (CancellationToken.None in the receive loop); such
     // reads are made cancellable by StopReads. Cancelling a read leaves the underlying stream readable.
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _inner.ReadAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : _readsStopped.Token);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = _inner.ReadAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : _readsStopped.Token);
+        if (!read.IsCompletedSuccessfully)
+        {
+            return CountFramesWhenReadAsync(read, buffer);
+        }
+
+        var count = read.Result;
+        _frames.Advance(buffer.Span[..count]);
+        return new ValueTask<int>(count);
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var read = _inner.Read(buffer, offset, count);
+        _frames.Advance(buffer.AsSpan(offset, read));
+        return read;
+    }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -151,6 +179,15 @@ internal sealed class TransportStream : Stream
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Pooled state machine: a read that has to wait for data costs no allocation per message.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> CountFramesWhenReadAsync(ValueTask<int> read, Memory<byte> buffer)
+    {
+        var count = await read.ConfigureAwait(false);
+        _frames.Advance(buffer.Span[..count]);
+        return count;
     }
 
     protected override void Dispose(bool disposing)
