@@ -412,6 +412,15 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
 
     /// <summary>Finds the platform's keep-alive timeout error in <paramref name="error"/>, or returns null.</summary>
+    /// <remarks>
+    /// The platform gives that error no code of its own (it is <see cref="WebSocketError.Faulted"/>, like a protocol
+    /// error), so it is recognised by its message, which names the option: "The WebSocket didn't receive a Pong frame in
+    /// response to a Ping frame within the configured KeepAliveTimeout". It is thrown by
+    /// <c>ManagedWebSocket.KeepAlivePingHeartBeat</c> in
+    /// https://github.com/dotnet/runtime/blob/main/src/libraries/System.Net.WebSockets/src/System/Net/WebSockets/ManagedWebSocket.KeepAlive.cs
+    /// (added by https://github.com/dotnet/runtime/pull/105841; the message is shown in
+    /// https://learn.microsoft.com/dotnet/fundamentals/networking/websockets). The keep-alive tests notice if it changes.
+    /// </remarks>
     private static WebSocketException? FindKeepAliveTimeoutError(Exception? error) => error switch
     {
         null => null,
