@@ -59,8 +59,9 @@ public sealed class WebSocketHandlerOptions
     /// Gets or sets how long the server waits for the peer's close frame after sending its own, before it
     /// aborts the connection (default 5 seconds). Range: more than zero, at most 10 minutes.
     /// When the server fails the connection because the peer broke the protocol or a limit (1002, 1007, 1008, 1009),
-    /// it does not wait for a close frame that may never come: it reads and discards what the peer still sends until
-    /// the peer is quiet for 250 ms, closes, or 1 second has passed (this timeout, if shorter), then closes TCP.
+    /// it does not wait for a close frame that may never come (it can sit inside a frame the peer declared and never
+    /// finished): it reads and discards what the peer still sends until the peer's close frame has gone by, the peer
+    /// is quiet for 250 ms or closes, or this timeout has passed, then closes TCP.
     /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -22,9 +22,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     /// <summary>How long a lingering close waits for more bytes from a peer whose connection the server failed.</summary>
     private static readonly TimeSpan s_lingerQuietPeriod = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>The longest a lingering close lasts (or CloseTimeout, if shorter), however long the peer goes on sending.</summary>
-    private static readonly TimeSpan s_lingerMaxDuration = TimeSpan.FromSeconds(1);
-
     /// <summary>The most bytes (at least; MaxMessageSize if larger) a lingering close reads and discards.</summary>
     private const int LingerMaxBytes = 64 * 1024 * 1024;
 
@@ -349,9 +346,10 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     /// <summary>
     /// Ends the transport: when our close frame went unanswered (the server failed the connection), first lingers:
-    /// drains what the peer still sends, until it goes quiet for 250 ms, closes, or 1 s (at most CloseTimeout) has
-    /// passed, so the close frame is not lost to a TCP reset; then disposes the socket without letting the platform
-    /// turn that into an abort, so TCP ends with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
+    /// drains what the peer still sends until its close frame has gone by, it goes quiet for 250 ms, it closes, or
+    /// CloseTimeout has passed (a client that sends a whole oversized message before it reads needs the time), so the
+    /// close frame is not lost to a TCP reset; then disposes the socket without letting the platform turn that into an
+    /// abort, so TCP ends with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
     /// </summary>
     internal async Task EndAsync()
     {
@@ -377,7 +375,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             _lingering = true;
             var stillSending = await _transport.DrainAsync(
                 s_lingerQuietPeriod < settings.CloseTimeout ? s_lingerQuietPeriod : settings.CloseTimeout,
-                s_lingerMaxDuration < settings.CloseTimeout ? s_lingerMaxDuration : settings.CloseTimeout,
+                settings.CloseTimeout,
                 Math.Max(settings.MaxMessageSize, LingerMaxBytes)).ConfigureAwait(false);
             if (stillSending)
             {

@@ -6,7 +6,8 @@ namespace WebSocketEcho.Middleware;
 /// buffer is full, so a frame that ends exactly where the buffer fills looks like one that goes on, and the zero-byte
 /// receive that waits for a message consumes an empty first fragment without a trace. Here every frame header is seen.
 /// Only lengths are read (2 to 14 header bytes, then the payload is skipped); the platform validates everything else
-/// and fails the connection on a malformed frame, after which the count no longer matters.
+/// and fails the connection on a malformed frame, after which the count no longer matters. It also notes when a whole
+/// close frame has gone by, so a lingering close can end as soon as the peer has answered.
 /// </summary>
 internal struct IncomingFrameCounter
 {
@@ -20,6 +21,8 @@ internal struct IncomingFrameCounter
     private int _framesInMessage;
     private long _messages;
     private long _firstMessageOverLimit;
+    private bool _inCloseFrame;
+    private bool _closeFrameReceived;
 
     public IncomingFrameCounter(int maxFramesPerMessage) => _maxFramesPerMessage = maxFramesPerMessage;
 
@@ -28,6 +31,9 @@ internal struct IncomingFrameCounter
     /// frames allowed, as soon as the header of its frame over the limit has been read; 0 while there is none.
     /// </summary>
     public readonly long FirstMessageOverLimit => _firstMessageOverLimit;
+
+    /// <summary>Gets a value indicating whether a whole close frame (header and payload) has gone by.</summary>
+    public readonly bool CloseFrameReceived => _closeFrameReceived;
 
     /// <summary>Follows <paramref name="bytes"/>, the next bytes read from the peer.</summary>
     public void Advance(ReadOnlySpan<byte> bytes)
@@ -39,6 +45,7 @@ internal struct IncomingFrameCounter
                 var skipped = (int)Math.Min(_payloadLeft, bytes.Length);
                 _payloadLeft -= skipped;
                 bytes = bytes[skipped..];
+                _closeFrameReceived |= _inCloseFrame && _payloadLeft == 0;
                 continue;
             }
 
@@ -77,6 +84,8 @@ internal struct IncomingFrameCounter
 
         // A 64-bit length with the top bit set is negative: the platform fails the connection (1002); stop following.
         _payloadLeft = _payloadLength >= 0 ? _payloadLength : long.MaxValue;
+        _inCloseFrame = _opcode == 0x8;
+        _closeFrameReceived |= _inCloseFrame && _payloadLeft == 0;
         switch (_opcode)
         {
             case 0x1 or 0x2: // text or binary: a new message

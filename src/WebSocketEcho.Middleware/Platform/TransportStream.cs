@@ -125,9 +125,10 @@ internal sealed class TransportStream : Stream
     }
 
     /// <summary>
-    /// Reads and discards what the peer sends until it closes its side, until nothing arrives for
-    /// <paramref name="quietPeriod"/>, until <paramref name="maxDuration"/> has passed or <paramref name="maxBytes"/> were read.
-    /// Never throws. Must only be called when no other read is pending.
+    /// Reads and discards what the peer sends until its close frame has gone by (it waits for the server to close TCP
+    /// then; a close frame inside the payload of a frame the peer never finished does not count), until it closes its
+    /// side, until nothing arrives for <paramref name="quietPeriod"/>, until <paramref name="maxDuration"/> has passed or
+    /// <paramref name="maxBytes"/> were read. Never throws. Must only be called when no other read is pending.
     /// </summary>
     /// <returns><see langword="true"/> if the peer was still sending when draining stopped (a time or byte bound was reached).</returns>
     public async Task<bool> DrainAsync(TimeSpan quietPeriod, TimeSpan maxDuration, int maxBytes)
@@ -139,7 +140,7 @@ internal sealed class TransportStream : Stream
         var lastWait = false;
         try
         {
-            for (var total = 0L; total < maxBytes; )
+            for (var total = 0L; total < maxBytes && !_frames.CloseFrameReceived; )
             {
                 var remaining = deadline - Environment.TickCount64;
                 if (remaining <= 0)
@@ -161,10 +162,11 @@ internal sealed class TransportStream : Stream
                     return lastWait;
                 }
 
+                _frames.Advance(buffer.AsSpan(0, read));
                 total += read;
             }
 
-            return true;
+            return !_frames.CloseFrameReceived;
         }
         catch (OperationCanceledException)
         {

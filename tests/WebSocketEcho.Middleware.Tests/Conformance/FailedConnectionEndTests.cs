@@ -9,17 +9,25 @@ namespace WebSocketEcho.Middleware.Tests.Conformance;
 /// 1009) its close frame must reach the peer, and TCP must end promptly, not after CloseTimeout: the peer's close frame
 /// may never come (it would sit inside a payload the peer declared and never finishes). Each case measures, on the
 /// client, the time from reading the server's close frame to the end of TCP, for a peer that is silent in the middle
-/// of a frame, one that answers with its close frame, one that goes on sending for a while and one that never stops.
-/// The bound (<see cref="Prompt"/>) is a quarter of the server's 10 s CloseTimeout, so a connection that waited for it
-/// fails the case however loaded the machine is.
+/// of a frame, one that answers with its close frame, and one that goes on sending for a while: <see cref="Prompt"/>
+/// after the close frame or the peer's last byte, well under the server's 10 s CloseTimeout, so a connection that
+/// waited for it fails the case however loaded the machine is. A peer that never stops sending is cut off after
+/// CloseTimeout (2 s on its endpoints), having read the close frame first.
 /// </summary>
 public sealed class FailedConnectionEndTests(FailureServer server) : IClassFixture<FailureServer>
 {
-    /// <summary>How long a failed connection may take to end after its close frame (CloseTimeout is 10 s).</summary>
-    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(2.5);
+    /// <summary>
+    /// How long a failed connection may take to end after its close frame or the peer's last byte (CloseTimeout is 10 s;
+    /// it takes the 250 ms quiet period, and far less after the peer's close frame, but a loaded 2-core machine has been
+    /// seen to add 1.7 s to the first invalid-UTF-8 failure of a process).
+    /// </summary>
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(4);
+
+    /// <summary>Bounds the end of a connection whose peer never stops sending: the short CloseTimeout and a margin.</summary>
+    private static readonly TimeSpan Bounded = FailureServer.ShortCloseTimeout + TimeSpan.FromSeconds(3);
 
     /// <summary>How long the "sends then stops" peer goes on sending after the failure: longer than the quiet period the server waits for.</summary>
-    private static readonly TimeSpan SendingFor = TimeSpan.FromMilliseconds(400);
+    private static readonly TimeSpan SendingFor = TimeSpan.FromSeconds(1.5);
 
     private static int _floodIds;
 
@@ -35,7 +43,7 @@ public sealed class FailedConnectionEndTests(FailureServer server) : IClassFixtu
         /// <summary>Goes on sending 1 KiB frames every 10 ms for <see cref="SendingFor"/>, reading meanwhile, then stops.</summary>
         SendsThenStops,
 
-        /// <summary>Never stops sending 1 KiB frames every 10 ms (until the server ends TCP), reading meanwhile.</summary>
+        /// <summary>Never stops sending 1 KiB frames every 10 ms (until the server ends TCP), reading meanwhile; on the short CloseTimeout endpoints.</summary>
         KeepsSending,
     }
 
@@ -61,9 +69,10 @@ public sealed class FailedConnectionEndTests(FailureServer server) : IClassFixtu
     {
         var status = int.Parse(failure[..4], System.Globalization.CultureInfo.InvariantCulture);
         var flood = status == 1008 ? Interlocked.Increment(ref _floodIds).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        var prefix = peer == Peer.KeepsSending ? FailureServer.ShortCloseTimeoutPrefix : string.Empty;
         await using var client = flood is null
-            ? await ConnectAsync(failure == "1009 too many fragments" ? FailureServer.FragmentLimitedPath : FailureServer.EchoPath)
-            : await RawWebSocketClient.ConnectAsync(server.Port, FailureServer.FloodPath + "?id=" + flood, static socket => socket.ReceiveBufferSize = 4096, cancellationToken: Ct);
+            ? await ConnectAsync(prefix + (failure == "1009 too many fragments" ? FailureServer.FragmentLimitedPath : FailureServer.EchoPath))
+            : await RawWebSocketClient.ConnectAsync(server.Port, prefix + FailureServer.FloodPath + "?id=" + flood, static socket => socket.ReceiveBufferSize = 4096, cancellationToken: Ct);
         Assert.Equal(101, client.Handshake.StatusCode);
         var stillSendingLogs = server.ClosedWhileStillSendingLogs;
 
@@ -108,10 +117,9 @@ public sealed class FailedConnectionEndTests(FailureServer server) : IClassFixtu
         Assert.NotEqual(TcpEnd.StillOpen, end);
         if (peer == Peer.KeepsSending)
         {
-            // The server stops lingering while the peer still sends (and says so, event 40): TCP may then end with a
-            // reset, but only after the close frame was read.
-            Assert.True(afterClose < Prompt, $"{failure}: TCP ended {afterClose.TotalMilliseconds:0} ms after the close frame while the peer kept sending; CloseTimeout is {FailureServer.CloseTimeout}.");
-            Assert.Equal(stillSendingLogs + 1, server.ClosedWhileStillSendingLogs);
+            // The server stops lingering after CloseTimeout while the peer still sends (and logs event 40, unless the
+            // peer happened to pause for the quiet period): TCP may then end with a reset, but after the close frame was read.
+            Assert.True(afterClose < Bounded, $"{failure}: TCP ended {afterClose.TotalMilliseconds:0} ms after the close frame while the peer kept sending; CloseTimeout is {FailureServer.ShortCloseTimeout}.");
         }
         else
         {

@@ -11,7 +11,8 @@ namespace WebSocketEcho.Middleware.Tests.Conformance;
 /// that ended promptly. One endpoint per way the server fails a connection: 1002 and 1007 (the platform's checks) and
 /// 1009 (message too big) on <see cref="EchoPath"/>, 1009 (too many fragments) on <see cref="FragmentLimitedPath"/>,
 /// and 1008 (slow consumer, "Send buffer full") on <see cref="FloodPath"/>, whose handler floods every connection from
-/// a background task, outside the receive loop, the way a push or a broadcast does.
+/// a background task, outside the receive loop, the way a push or a broadcast does. Each also under
+/// <see cref="ShortCloseTimeoutPrefix"/>, with <see cref="ShortCloseTimeout"/>, for peers that never stop sending.
 /// </summary>
 public sealed class FailureServer : IAsyncLifetime
 {
@@ -24,6 +25,9 @@ public sealed class FailureServer : IAsyncLifetime
     /// <summary>Floods each connection with 16 KiB messages, without awaiting them, until a send fails; ignores what it receives. Add <c>?id=</c>.</summary>
     public const string FloodPath = "/flood";
 
+    /// <summary>Prefix of the same endpoints with <see cref="ShortCloseTimeout"/>.</summary>
+    public const string ShortCloseTimeoutPrefix = "/short";
+
     public const int MaxFragments = 16;
 
     /// <summary>The flood endpoint's MaxPendingSendBytes.</summary>
@@ -34,6 +38,9 @@ public sealed class FailureServer : IAsyncLifetime
 
     /// <summary>Gets the close timeout of every endpoint: far longer than any failure may take to end.</summary>
     internal static TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets the close timeout of the endpoints under <see cref="ShortCloseTimeoutPrefix"/>.</summary>
+    internal static TimeSpan ShortCloseTimeout { get; } = TimeSpan.FromSeconds(2);
 
     internal TestApp App => _app ?? throw new InvalidOperationException("The server is not started.");
 
@@ -59,9 +66,12 @@ public sealed class FailureServer : IAsyncLifetime
         };
         _app = await TestApp.StartKestrelAsync(app =>
         {
-            app.UseWebSocketHandler(EchoPath, echo, o => Common(o));
-            app.UseWebSocketHandler(FragmentLimitedPath, echo, o => Common(o).MaxFragmentsPerMessage = MaxFragments);
-            app.UseWebSocketHandler(FloodPath, flood, o => Common(o).MaxPendingSendBytes = MaxPendingSendBytes);
+            foreach (var (prefix, closeTimeout) in new[] { (string.Empty, CloseTimeout), (ShortCloseTimeoutPrefix, ShortCloseTimeout) })
+            {
+                app.UseWebSocketHandler(prefix + EchoPath, echo, o => Common(o, closeTimeout));
+                app.UseWebSocketHandler(prefix + FragmentLimitedPath, echo, o => Common(o, closeTimeout).MaxFragmentsPerMessage = MaxFragments);
+                app.UseWebSocketHandler(prefix + FloodPath, flood, o => Common(o, closeTimeout).MaxPendingSendBytes = MaxPendingSendBytes);
+            }
         });
     }
 
@@ -113,10 +123,10 @@ public sealed class FailureServer : IAsyncLifetime
         }
     }
 
-    private static WebSocketHandlerOptions Common(WebSocketHandlerOptions options)
+    private static WebSocketHandlerOptions Common(WebSocketHandlerOptions options, TimeSpan closeTimeout)
     {
         options.KeepAliveInterval = TimeSpan.Zero;
-        options.CloseTimeout = CloseTimeout;
+        options.CloseTimeout = closeTimeout;
         return options;
     }
 

@@ -7,7 +7,7 @@ namespace WebSocketEcho.Middleware.Tests.Limits;
 /// The frame counter behind an exact MaxFragmentsPerMessage follows the peer's bytes however the reads split them
 /// (inside a header, its extended length or masking key, or a payload), over every length encoding, masked or not,
 /// with control frames between fragments, and names the first message over the limit by its number as soon as the
-/// header of its frame over the limit has been read.
+/// header of its frame over the limit has been read. It also notes a whole close frame, for the lingering close.
 /// </summary>
 public sealed class IncomingFrameCounterTests
 {
@@ -81,6 +81,22 @@ public sealed class IncomingFrameCounterTests
             Bytes(Frame.Continuation, 0)));
 
         Assert.Equal(0, counter.FirstMessageOverLimit);
+    }
+
+    [Fact]
+    public void Close_frame_is_noted_once_its_last_payload_byte_has_gone_by_and_not_inside_another_frames_payload()
+    {
+        var counter = new IncomingFrameCounter(Limit);
+        var close = Bytes(Frame.Close, 2);
+
+        // Inside a binary frame's payload, the same bytes are payload.
+        counter.Advance(RawWebSocketClient.BuildFrame(Frame.Binary, close, mask: false));
+        Assert.False(counter.CloseFrameReceived);
+
+        counter.Advance(close.AsSpan(0, close.Length - 1));
+        Assert.False(counter.CloseFrameReceived);
+        counter.Advance(close.AsSpan(close.Length - 1));
+        Assert.True(counter.CloseFrameReceived);
     }
 
     private static byte[] Bytes(byte opcode, int length, bool fin = true, bool mask = true) =>
