@@ -61,6 +61,12 @@ internal sealed class TransportStream : Stream
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = _inner.ReadAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : _readsStopped.Token);
+        if (buffer.IsEmpty)
+        {
+            // The zero-byte read an idle connection waits in: no bytes to follow, and no state machine held while idle.
+            return read;
+        }
+
         if (!read.IsCompletedSuccessfully)
         {
             return CountFramesWhenReadAsync(read, buffer);
