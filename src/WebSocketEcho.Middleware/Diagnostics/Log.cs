@@ -60,9 +60,6 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Debug, "The message handler's send in {Callback} on WebSocket connection {ConnectionId} failed because the connection was already closing; not a handler error.", EventName = "SendAfterClose")]
     public static partial void SendAfterClose(ILogger logger, string connectionId, string callback);
 
-    [LoggerMessage(40, LogLevel.Debug, "WebSocket connection {ConnectionId} was still sending when the server stopped lingering after failing it with {CloseStatus}; TCP was closed anyway, so a peer that had not read the close frame yet may see a reset instead.", EventName = "ClosedWhileStillSending")]
-    public static partial void ClosedWhileStillSending(ILogger logger, string connectionId, int closeStatus);
-
     public static void ConnectionClosed(ILogger logger, string connectionId, DisconnectInfo info, TimeSpan duration)
     {
         if (logger.IsEnabled(LogLevel.Debug))
@@ -76,4 +73,7 @@ internal static partial class Log
 
     public static void ClosedWhileStillSending(ILogger logger, string connectionId, WebSocketCloseStatus status) =>
         ClosedWhileStillSending(logger, connectionId, (int)status);
+
+    [LoggerMessage(40, LogLevel.Debug, "WebSocket connection {ConnectionId} was still sending when the server stopped lingering after failing it with {CloseStatus}; TCP was closed anyway, so a peer that had not read the close frame yet may see a reset instead.", EventName = "ClosedWhileStillSending")]
+    public static partial void ClosedWhileStillSending(ILogger logger, string connectionId, int closeStatus);
 }

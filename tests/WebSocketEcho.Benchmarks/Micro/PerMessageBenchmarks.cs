@@ -61,10 +61,10 @@ public class PerMessageBenchmarks
                 _serverLoop = LeanEchoLoop.EchoAsync(_server, CancellationToken.None);
                 break;
             default:
-                var settings = new EndpointSettings(new WebSocketHandlerOptions());
-                var transport = new TransportStream(serverStream, settings.MaxFragmentsPerMessage);
+                var transport = new TransportStream(serverStream, new WebSocketHandlerOptions().MaxFragmentsPerMessage);
                 _server = WebSocket.CreateFromStream(transport, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = noKeepAlive });
-                var endpoint = new EndpointContext("/echo", settings, NullLogger.Instance, WebSocketMetrics.For(null), ArrayPool<byte>.Shared);
+                var endpoint = new EndpointContext(
+                    "/echo", new EndpointSettings(new WebSocketHandlerOptions()), NullLogger.Instance, WebSocketMetrics.For(null), ArrayPool<byte>.Shared);
                 var registry = new ConnectionRegistry(endpoint);
                 _ = registry.TryReserve();
                 var connection = new WebSocketConnection(new DefaultHttpContext(), _server, transport, lifetime: null, endpoint);
