@@ -8,10 +8,11 @@ namespace WebSocketEcho.Middleware;
 /// The upgraded connection's byte stream, passed through unchanged to the platform's WebSocket. It adds what the
 /// platform does not offer: it notes the status of a close frame the platform writes (so a protocol error the
 /// platform detected can be reported with its exact code); it counts the frames of every message the peer sends
-/// (<see cref="IncomingFrameCounter"/>), which the platform's receive results cannot tell exactly; it can end the platform's pending read without aborting
-/// the connection (<see cref="StopReads"/>; the platform's <c>WebSocket.Abort</c> cannot, see
-/// https://github.com/dotnet/runtime/issues/44272, and an abort ends TCP with a reset); and it can drain what the peer
-/// still sends before the server closes TCP (a "lingering close"), so a close frame is not destroyed by a TCP reset.
+/// (<see cref="IncomingFrameCounter"/>), which the platform's receive results cannot tell exactly; it can end the
+/// platform's pending read without aborting the connection (<see cref="StopReads"/>; the platform's
+/// <c>WebSocket.Abort</c> cannot, see https://github.com/dotnet/runtime/issues/44272, and an abort ends TCP with a
+/// reset); and it can drain what the peer still sends before the server closes TCP (a "lingering close"), so a close
+/// frame is not destroyed by a TCP reset.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Reliability",
