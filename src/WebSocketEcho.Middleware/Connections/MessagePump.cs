@@ -146,13 +146,14 @@ internal sealed class MessagePump
         }
 
         var type = result.MessageType;
+        var message = connection.StartMessage();
         var buffer = Array.Empty<byte>();
         var length = 0;
         var outcome = ReceiveOutcome.Complete;
         if (!result.EndOfMessage)
         {
             buffer = pool.Rent(settings.ReceiveBufferSize);
-            var boundaries = 0;
+            var frameEnds = 0;
             try
             {
                 while (true)
@@ -185,14 +186,15 @@ internal sealed class MessagePump
                                 break;
                             }
 
-                            if (result.EndOfMessage)
+                            // An empty frame: its end is seen.
+                            if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage, ref frameEnds))
                             {
+                                outcome = ReceiveOutcome.TooManyFragments;
                                 break;
                             }
 
-                            if (++boundaries >= settings.MaxFragmentsPerMessage)
+                            if (result.EndOfMessage)
                             {
-                                outcome = ReceiveOutcome.TooManyFragments;
                                 break;
                             }
 
@@ -215,15 +217,16 @@ internal sealed class MessagePump
                     }
 
                     length += result.Count;
-                    if (result.EndOfMessage)
+
+                    // Without the transport's count: the platform returns early only at the end of a frame.
+                    if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage && result.Count < requested, ref frameEnds))
                     {
+                        outcome = ReceiveOutcome.TooManyFragments;
                         break;
                     }
 
-                    // The platform returns early only at the end of a frame: count frame boundaries.
-                    if (result.Count < requested && ++boundaries >= settings.MaxFragmentsPerMessage)
+                    if (result.EndOfMessage)
                     {
-                        outcome = ReceiveOutcome.TooManyFragments;
                         break;
                     }
                 }
@@ -305,11 +308,12 @@ internal sealed class MessagePump
     /// <summary>
     /// After the server started closing, keep reading (and discarding) until the peer's close frame arrives, so
     /// the server closes TCP only after a complete handshake. The endpoint's heartbeat aborts after CloseTimeout.
+    /// Not when the server failed the connection: it lingers instead (<see cref="WebSocketConnection.AwaitsPeerClose"/>).
     /// </summary>
     private async Task FinishCloseHandshakeAsync(WebSocketConnection connection)
     {
         var socket = connection.Socket;
-        if (!connection.CloseStarted)
+        if (!connection.AwaitsPeerClose)
         {
             return;
         }

@@ -72,7 +72,7 @@ public class PerMessageBenchmarks : IDisposable
                 _serverLoop = LeanEchoLoop.EchoAsync(_server, CancellationToken.None);
                 break;
             default:
-                var transport = new TransportStream(serverStream);
+                var transport = new TransportStream(serverStream, new WebSocketHandlerOptions().MaxFragmentsPerMessage);
                 _server = WebSocket.CreateFromStream(transport, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = noKeepAlive });
                 var endpoint = new EndpointContext(
                     "/echo", new EndpointSettings(new WebSocketHandlerOptions()), NullLogger.Instance, WebSocketMetrics.For(null), ArrayPool<byte>.Shared,
