@@ -1,9 +1,8 @@
 using WebSocketEcho.Middleware.Testing;
-using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.Infrastructure;
 
-/// <summary>The testing package's client for the TestHost tests of this folder, and a round trip on it.</summary>
+/// <summary>The testing package's client for the tests that run on TestHost, and a round trip on it.</summary>
 internal static class TestAppTestingClient
 {
     /// <summary>Above the package's 5 s default: these tests share a loaded 2-core machine with the other suites.</summary>
