@@ -1,11 +1,12 @@
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Echo;
 
-/// <summary>The README's promises in one pass each over real Kestrel; the areas are covered in depth by the other classes here.</summary>
+/// <summary>The README's promises in one pass each, over real Kestrel and through TestHost; the other folders cover each area in depth.</summary>
 public sealed class SmokeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -51,5 +52,26 @@ public sealed class SmokeTests
         var reply = await good.ReceiveAsync(buffer, Ct);
         Assert.Equal("still here", Encoding.UTF8.GetString(buffer, 0, reply.Count));
         Assert.Contains(app.Logs.GetSnapshot(), r => r.Id.Id == 5 && r.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task Echo_with_prefix_through_testhost()
+    {
+        await using var app = await TestApp.StartTestHostAsync(a =>
+        {
+            a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
+            a.Run(c => c.Response.WriteAsync("fallthrough"));
+        });
+        await using (var client = await app.ConnectTestClientAsync("/echo"))
+        {
+            await client.SendTextAsync("Hello, world!", Ct);
+            Assert.Equal("Received:  Hello, world!", await client.ReceiveTextAsync(Ct));
+
+            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", Ct);
+        }
+
+        using var http = app.TestServer.CreateClient();
+        Assert.Equal("fallthrough", await http.GetStringAsync(new Uri("http://localhost/echo"), Ct));
+        Assert.Equal("fallthrough", await http.GetStringAsync(new Uri("http://localhost/other"), Ct));
     }
 }

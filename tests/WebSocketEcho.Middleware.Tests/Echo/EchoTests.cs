@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.Echo;
 
 /// <summary>EchoMessageHandler: text gets the prefix, binary comes back unchanged.</summary>
 public sealed class EchoTests
