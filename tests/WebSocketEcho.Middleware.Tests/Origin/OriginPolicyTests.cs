@@ -2,14 +2,17 @@ using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.Origin;
 
 /// <summary>
-/// The origin check (cross-site WebSocket hijacking protection) for the basic cases. TestHost's requests are
-/// <c>http://localhost</c>, so that is the same origin.
+/// The origin check (cross-site WebSocket hijacking protection) for the basic cases, on TestHost (whose requests are
+/// <c>http://localhost</c>, so that is the same origin) and, for a refused and an accepted origin, on the wire on real
+/// Kestrel. The full matrix of hosts, ports and policies: <see cref="OriginMatrixTests"/>.
 /// </summary>
 public sealed class OriginPolicyTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task Request_without_Origin_is_accepted()
     {
@@ -98,6 +101,27 @@ public sealed class OriginPolicyTests
         await using var client = await ConnectWithOriginAsync(app, "null");
 
         Assert.Equal("ok", await client.RoundTripAsync("ok"));
+    }
+
+    [Fact]
+    public async Task Foreign_origin_gets_403_on_the_wire_without_an_upgrade_and_the_handler_never_runs()
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartKestrelAsync(handler);
+        await using var raw = await RawWebSocketClient.ConnectAsync(app.Port, TestApp.HandlerPath, [new("Origin", "https://evil.example")], cancellationToken: Ct);
+
+        Assert.Equal(403, raw.Handshake.StatusCode);
+        Assert.Null(raw.Handshake.Header("Sec-WebSocket-Accept"));
+        Assert.Equal(0, handler.ConnectedCount);
+    }
+
+    [Fact]
+    public async Task Same_origin_on_the_real_host_and_port_is_accepted()
+    {
+        await using var app = await TestApp.StartKestrelAsync(new EchoMessageHandler());
+        await using var raw = await RawWebSocketClient.ConnectAsync(app.Port, TestApp.HandlerPath, [new("Origin", $"http://127.0.0.1:{app.Port}")], cancellationToken: Ct);
+
+        Assert.Equal(101, raw.Handshake.StatusCode);
     }
 
     private static Task<WebSocketTestClient> ConnectWithOriginAsync(TestApp app, string origin) =>

@@ -5,14 +5,14 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Security;
+namespace WebSocketEcho.Middleware.Tests.Origin;
 
 /// <summary>
 /// The origin check against cross-site WebSocket hijacking, on real Kestrel. Rows are
 /// (endpoint, Host header, Origin header values separated by " | " or empty for none, expected status);
 /// <c>{port}</c> stands for the server's port, <c>{other}</c> for another port.
 /// </summary>
-public sealed class OriginPolicyTests(OriginMatrixServer server) : IClassFixture<OriginMatrixServer>
+public sealed class OriginMatrixTests(OriginMatrixServer server) : IClassFixture<OriginMatrixServer>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -1,7 +1,7 @@
 using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.Handshake;
 
 /// <summary>Subprotocol negotiation: the server's order of preference wins; no match means no subprotocol, not a refusal.</summary>
 public sealed class SubProtocolTests

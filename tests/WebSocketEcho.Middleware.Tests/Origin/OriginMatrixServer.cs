@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Security;
+namespace WebSocketEcho.Middleware.Tests.Origin;
 
 /// <summary>
 /// One Kestrel server (IPv4 and IPv6 loopback) for the whole origin matrix, with an endpoint per origin policy:

@@ -1,9 +1,11 @@
-using Microsoft.AspNetCore.Builder;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Handshake;
 
-/// <summary>The opening handshake as it crosses the wire: the accept key, the negotiated subprotocol, a refused origin, pass-through.</summary>
+/// <summary>
+/// The opening handshake as it crosses the wire on real Kestrel: the accept key and the negotiated subprotocol. (A refused
+/// origin on the wire: Origin/OriginPolicyTests; pass-through on Kestrel: Routing/RoutingTests.)
+/// </summary>
 public sealed class HandshakeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -70,52 +72,5 @@ public sealed class HandshakeTests
 
         Assert.Equal("v2.chat", client.SubProtocol);
         Assert.Equal("v2.chat", (await handler.NextConnectedAsync()).SubProtocol);
-    }
-
-    [Fact]
-    public async Task Foreign_origin_gets_403_on_the_wire_without_an_upgrade_and_the_handler_never_runs()
-    {
-        var handler = new RecordingHandler();
-        await using var app = await TestApp.StartKestrelAsync(handler);
-        await using var raw = await RawWebSocketClient.ConnectAsync(app.Port, TestApp.HandlerPath, [new("Origin", "https://evil.example")], cancellationToken: Ct);
-
-        Assert.Equal(403, raw.Handshake.StatusCode);
-        Assert.Null(raw.Handshake.Header("Sec-WebSocket-Accept"));
-        Assert.Equal(0, handler.ConnectedCount);
-    }
-
-    [Fact]
-    public async Task Same_origin_on_the_real_host_and_port_is_accepted()
-    {
-        await using var app = await TestApp.StartKestrelAsync(new EchoMessageHandler());
-        await using var raw = await RawWebSocketClient.ConnectAsync(app.Port, TestApp.HandlerPath, [new("Origin", $"http://127.0.0.1:{app.Port}")], cancellationToken: Ct);
-
-        Assert.Equal(101, raw.Handshake.StatusCode);
-    }
-
-    [Fact]
-    public async Task Plain_GET_to_the_path_and_other_paths_reach_the_next_middleware_on_Kestrel()
-    {
-        await using var app = await TestApp.StartKestrelAsync(new EchoMessageHandler());
-        using var http = new HttpClient { BaseAddress = app.BaseAddress };
-
-        Assert.Equal("next:/ws", await http.GetStringAsync(new Uri("/ws", UriKind.Relative), Ct));
-        Assert.Equal("next:/other", await http.GetStringAsync(new Uri("/other", UriKind.Relative), Ct));
-    }
-
-    [Fact]
-    public async Task With_app_UseWebSockets_before_it_the_handshake_and_echo_work_on_Kestrel()
-    {
-        await using var app = await TestApp.StartKestrelAsync(a =>
-        {
-            a.UseWebSockets();
-            a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
-            a.Run(TestApp.NextMiddleware);
-        });
-        using var client = await app.ConnectClientAsync("/echo");
-        using var http = new HttpClient { BaseAddress = app.BaseAddress };
-
-        Assert.Equal("Received:  hi", await client.RoundTripAsync("hi"));
-        Assert.Equal("next:/echo", await http.GetStringAsync(new Uri("/echo", UriKind.Relative), Ct));
     }
 }

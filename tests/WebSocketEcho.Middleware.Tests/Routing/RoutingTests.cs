@@ -2,9 +2,9 @@ using Microsoft.AspNetCore.Builder;
 using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.Routing;
 
-/// <summary>Which requests the endpoint takes, and that everything else reaches the next middleware untouched.</summary>
+/// <summary>Which requests the endpoint takes, and that everything else reaches the next middleware untouched, on TestHost and on real Kestrel.</summary>
 public sealed class RoutingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -101,5 +101,31 @@ public sealed class RoutingTests
         Assert.Equal("one", await toFirst.RoundTripAsync("one"));
         Assert.Equal("second: two", await toSecond.RoundTripAsync("two"));
         Assert.Equal(1, first.ConnectedCount);
+    }
+
+    [Fact]
+    public async Task Plain_GET_to_the_path_and_other_paths_reach_the_next_middleware_on_Kestrel()
+    {
+        await using var app = await TestApp.StartKestrelAsync(new EchoMessageHandler());
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+
+        Assert.Equal("next:/ws", await http.GetStringAsync(new Uri("/ws", UriKind.Relative), Ct));
+        Assert.Equal("next:/other", await http.GetStringAsync(new Uri("/other", UriKind.Relative), Ct));
+    }
+
+    [Fact]
+    public async Task With_app_UseWebSockets_before_it_the_handshake_and_echo_work_on_Kestrel()
+    {
+        await using var app = await TestApp.StartKestrelAsync(a =>
+        {
+            a.UseWebSockets();
+            a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
+            a.Run(TestApp.NextMiddleware);
+        });
+        using var client = await app.ConnectClientAsync("/echo");
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+
+        Assert.Equal("Received:  hi", await client.RoundTripAsync("hi"));
+        Assert.Equal("next:/echo", await http.GetStringAsync(new Uri("/echo", UriKind.Relative), Ct));
     }
 }

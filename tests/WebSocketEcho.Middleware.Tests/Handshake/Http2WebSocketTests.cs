@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Handshake;
 
 /// <summary>
 /// WebSockets over HTTP/2 (RFC 8441 extended CONNECT) on cleartext HTTP/2 (h2c, prior knowledge): Kestrel with
