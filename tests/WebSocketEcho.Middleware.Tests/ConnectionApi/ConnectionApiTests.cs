@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.ConnectionApi;
 
 /// <summary>IWebSocketConnection's sends and CloseAsync as a handler uses them: what goes out, and what is refused up front.</summary>
 public sealed class ConnectionApiTests

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.ConnectionApi;
 
 /// <summary>
 /// Many senders on one connection over the platform's real WebSocket, which throws on a second outstanding SendAsync:

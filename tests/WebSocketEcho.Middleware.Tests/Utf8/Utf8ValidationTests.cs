@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Utf8;
 
 /// <summary>Text must be valid UTF-8 across the whole message: invalid text closes with 1007, a character split across fragments is fine.</summary>
 public sealed class Utf8ValidationTests

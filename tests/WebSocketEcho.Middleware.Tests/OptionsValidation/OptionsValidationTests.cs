@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.OptionsValidation;
 
 /// <summary>Every invalid option fails at startup (when UseWebSocketHandler builds the pipeline) naming the option.</summary>
 public sealed class OptionsValidationTests

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.MessageAssembly;
 
 /// <summary>Real frames: fragments become one message, big messages grow the buffer, and MaxMessageSize is exact.</summary>
 public sealed class MessageAssemblyTests
