@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.KeepAlive;
 
 /// <summary>Keep-alive against the real platform: pings go out, a peer that never pongs is dropped, a live one stays.</summary>
 public sealed class KeepAliveTests

@@ -6,7 +6,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Limits;
+namespace WebSocketEcho.Middleware.Tests.SlowConsumers;
 
 /// <summary>
 /// A peer that stops reading while the server sends to it: the server must not buffer without bound, must close it

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.Lifecycle;
 
 /// <summary>A handler exception closes that one connection with 1011, is logged with the connection id, and nothing else suffers.</summary>
 public sealed class HandlerFailureTests

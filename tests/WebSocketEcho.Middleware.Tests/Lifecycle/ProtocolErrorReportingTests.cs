@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Lifecycle;
 
 /// <summary>
 /// When the platform finds a protocol violation it writes the close frame itself; the middleware learns the exact code

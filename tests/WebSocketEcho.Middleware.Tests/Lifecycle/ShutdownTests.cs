@@ -7,7 +7,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Lifecycle;
 
 /// <summary>Host shutdown closes every connection with 1001 Going Away, bounded by CloseTimeout for peers that never answer.</summary>
 public sealed class ShutdownTests

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Limits;
+namespace WebSocketEcho.Middleware.Tests.KeepAlive;
 
 public sealed class IdleAndKeepAliveTests
 {
@@ -55,7 +55,7 @@ public sealed class IdleAndKeepAliveTests
         Assert.Contains(app.Logs.GetSnapshot(), r => r.Category == Log.Category && r.Id.Id == 9);
     }
 
-    /// <summary>(Kestrel/KeepAliveTests cover the reason, the log line and a peer that answers; this is what operators count.)</summary>
+    /// <summary>(KeepAliveTests cover the reason, the log line and a peer that answers; this is what operators count.)</summary>
     [Fact]
     public async Task Dead_peers_dropped_by_keep_alive_are_counted_by_the_duration_metric_under_reason_KeepAliveTimeout()
     {

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Lifecycle;
 
 /// <summary>The server closes: the close frame on the wire (status, reason within 125 bytes), then TCP once the peer answers or CloseTimeout passes.</summary>
 public sealed class ServerCloseTests

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Kestrel;
+namespace WebSocketEcho.Middleware.Tests.Lifecycle;
 
 /// <summary>
 /// The peer ends the connection: with a close handshake (the server answers and closes TCP) or without one (a reset,

@@ -3,7 +3,7 @@ using System.Text;
 using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.TestHost;
+namespace WebSocketEcho.Middleware.Tests.Lifecycle;
 
 /// <summary>The handler contract: callback order, exactly one disconnect, per-connection state, the closed token, sends after the end.</summary>
 public sealed class LifecycleTests

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
-namespace WebSocketEcho.Middleware.Tests.Limits;
+namespace WebSocketEcho.Middleware.Tests.Lifecycle;
 
 public sealed class CloseReasonTests
 {
@@ -21,7 +21,7 @@ public sealed class CloseReasonTests
         { "\uD800" + new string('a', 200), "\uFFFD" + new string('a', 120) },
     };
 
-    /// <summary>(Kestrel/ServerCloseTests cover 1- to 4-byte characters on the wire; this is the reason that cannot be encoded.)</summary>
+    /// <summary>(ServerCloseTests cover 1- to 4-byte characters on the wire; this is the reason that cannot be encoded.)</summary>
     [Fact]
     public async Task CloseAsync_with_an_unpaired_surrogate_in_a_long_reason_sends_U_FFFD_truncated_without_throwing()
     {
