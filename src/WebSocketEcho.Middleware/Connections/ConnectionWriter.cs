@@ -105,8 +105,8 @@ internal sealed class ConnectionWriter
     /// <summary>
     /// Hands a pushed message to the single writer without waiting for it to go out: true when it was sent or is queued
     /// behind other sends, false when the connection refused it (closing, ended, lost, or over MaxPendingSendBytes, which
-    /// starts closing it with 1008). A queued send that fails later is logged at Debug (event 21); the
-    /// connection's end is recorded by its own paths. <paramref name="payload"/> must stay unchanged
+    /// starts closing it with 1008). A queued send that fails later, or is cut off by an abort, is logged at Debug
+    /// (event 21); the connection's end is recorded by its own paths. <paramref name="payload"/> must stay unchanged
     /// until the send completes.
     /// </summary>
     public bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type)
@@ -189,7 +189,7 @@ internal sealed class ConnectionWriter
         }
         catch (Exception ex)
         {
-            // The connection ended (or failed) before this delivery's turn; its end is recorded by its own paths.
+            // The connection ended (or failed) before this delivery's turn or during it; its end is recorded by its own paths.
             Log.PushNotSent(Endpoint.Logger, _connection.Id, ex.Message);
         }
     }
@@ -217,6 +217,11 @@ internal sealed class ConnectionWriter
         {
             send.GetAwaiter().GetResult();
             EndSend(length);
+            if (Socket.State == WebSocketState.Aborted)
+            {
+                return ValueTask.FromException(AbortedWhileSendingError());
+            }
+
             Endpoint.Metrics.MessageSent(Endpoint.Name, type, (int)length);
             return default;
         }
@@ -230,6 +235,7 @@ internal sealed class ConnectionWriter
         try
         {
             await send.ConfigureAwait(false);
+            ThrowIfAbortedWhileSending();
             Endpoint.Metrics.MessageSent(Endpoint.Name, type, (int)length);
         }
         catch (Exception ex)
@@ -264,6 +270,7 @@ internal sealed class ConnectionWriter
 
             Volatile.Write(ref _sendStartedAt, Environment.TickCount64);
             await Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None).ConfigureAwait(false);
+            ThrowIfAbortedWhileSending();
             Endpoint.Metrics.MessageSent(Endpoint.Name, type, (int)length);
         }
         catch (Exception ex)
@@ -296,6 +303,26 @@ internal sealed class ConnectionWriter
         return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost: the underlying connection was reset or closed.");
     }
 
+    /// <summary>
+    /// The platform's send returned, but the socket was aborted meanwhile (SendTimeout, CloseTimeout, Abort, the
+    /// keep-alive timeout, or a failed receive): Kestrel completes a write in flight at the abort as if it had been sent
+    /// (https://github.com/aspnet/KestrelHttpServer/issues/566) and the platform reports success
+    /// (https://github.com/dotnet/runtime/issues/48123), so the message counts as lost, not sent.
+    /// </summary>
+    private void ThrowIfAbortedWhileSending()
+    {
+        if (Socket.State == WebSocketState.Aborted)
+        {
+            throw AbortedWhileSendingError();
+        }
+    }
+
+    private WebSocketException AbortedWhileSendingError()
+    {
+        _transportFailed = true;
+        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was aborted while the message was being sent; it may not have reached the peer.");
+    }
+
     private Exception Translate(Exception error)
     {
         if (error is WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } && error.InnerException is null)
@@ -306,7 +333,7 @@ internal sealed class ConnectionWriter
         _transportFailed = true;
         if (error is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } && error.InnerException is null)
         {
-            return error; // LostError: already says the connection was lost.
+            return error; // LostError or AbortedWhileSendingError: already says the connection was lost.
         }
 
         return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The WebSocket connection was lost while sending.", error);
