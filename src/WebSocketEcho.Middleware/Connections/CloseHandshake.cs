@@ -16,7 +16,7 @@ namespace WebSocketEcho.Middleware;
 /// from any thread, and the writer when MaxPendingSendBytes is exceeded; the writer also reads <see cref="IsStarted"/>
 /// and <see cref="HasEnded"/> before every send); the heartbeat (the idle timeout; it reads <see cref="StartedAt"/>,
 /// <see cref="PeerClosed"/>, <see cref="IsLingering"/> and <see cref="HasEnded"/> for the close timeout) and host
-/// shutdown (<see cref="StartAsync"/> with 1001). The first close started or answered wins; later ones do nothing.
+/// shutdown (<see cref="StartForShutdown"/>). The first close started or answered wins; later ones do nothing.
 /// </remarks>
 [SuppressMessage(
     "Reliability",

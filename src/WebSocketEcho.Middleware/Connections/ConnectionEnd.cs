@@ -31,6 +31,9 @@ namespace WebSocketEcho.Middleware;
 /// The server sends the close status it records, with two exceptions: it answers a peer's close with the peer's status
 /// (1000 when that one may not be sent, <see cref="CloseStatusRules.IsSendable"/>), and after SendTimedOut it aborts
 /// instead (a peer that does not read would not read a close frame either). The event ids are stable (<see cref="Log"/>).
+/// Who picks which: the receive loop (the peer's close through the close handshake, refused messages, failed receives and
+/// handler failures through the outcome), senders (CloseAsync, Abort, a send buffer over MaxPendingSendBytes), the
+/// heartbeat (send and idle timeouts) and host shutdown.
 /// </remarks>
 internal readonly struct ConnectionEnd
 {

@@ -4,7 +4,7 @@ namespace WebSocketEcho.Middleware;
 
 /// <summary>
 /// Recognises the platform's keep-alive timeout in a failed receive. A workaround: the platform reports it with no error
-/// code of its own, so it is found by its message.
+/// code of its own, so it is found by its message. Called by the outcome when the receive loop's receive fails.
 /// </summary>
 /// <remarks>
 /// The platform's keep-alive timeout (https://github.com/dotnet/runtime/issues/48729, implemented by

@@ -11,6 +11,10 @@ namespace WebSocketEcho.Middleware;
 /// assemble the message in a pooled buffer within the limits, hand it to the handler, return the buffer; finally finish
 /// the close handshake, end the transport and tell the handler (OnDisconnected) exactly once.
 /// </summary>
+/// <remarks>
+/// The endpoint runs <see cref="RunAsync"/> once per accepted connection; everything here runs on that connection's
+/// receive loop, the only reader of its socket. Sends from the handler go through the connection's writer.
+/// </remarks>
 internal sealed class MessagePump
 {
     private readonly IMessageHandler _handler;
