@@ -25,10 +25,7 @@ public sealed class RecoveryTests
 
         // The listener comes back (a new instance counts like the one it replaces): it gets what was buffered.
         await using var late = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
-        var queue = await late.GetSubscriber().SubscribeAsync(outage.Channel);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(15));
-        var frame = await queue.ReadAsync(timeout.Token);
+        var frame = await ReadWithin15sAsync(await late.GetSubscriber().SubscribeAsync(outage.Channel));
 
         Assert.True(PushFrame.TryDecode(((ReadOnlyMemory<byte>)frame.Message).Span, out var push));
         Assert.Equal("during the outage", System.Text.Encoding.UTF8.GetString(push!.Message.Payload.Span));
@@ -52,6 +49,13 @@ public sealed class RecoveryTests
         Assert.InRange(waited, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
         Assert.Equal(0, outage.App.Backplane.BufferedMessages);
         Assert.Equal(BackplaneDelivery.Published, (await outage.App.Push.All.SendTextAsync("after", Ct)).Backplane);
+    }
+
+    private static async Task<ChannelMessage> ReadWithin15sAsync(ChannelMessageQueue queue)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(15));
+        return await queue.ReadAsync(timeout.Token);
     }
 
     /// <summary>
@@ -82,9 +86,7 @@ public sealed class RecoveryTests
                 {
                     var queue = await listener.GetSubscriber().SubscribeAsync(channel);
                     Assert.Equal(BackplaneDelivery.Published, (await app.Push.All.SendTextAsync("before the outage", Ct)).Backplane);
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-                    timeout.CancelAfter(TimeSpan.FromSeconds(15));
-                    await queue.ReadAsync(timeout.Token);
+                    await ReadWithin15sAsync(queue);
                     redis.Kill();
                 }
 
