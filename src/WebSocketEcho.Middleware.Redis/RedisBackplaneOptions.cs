@@ -58,9 +58,12 @@ public sealed class RedisBackplaneOptions
     public TimeSpan GroupChangeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Gets or sets how long the backplane waits, after Redis is back, before it publishes what it buffered during the
-    /// outage: the time other instances need to reconnect and subscribe again (their reconnect attempts are up to about
-    /// a second apart), so the buffered messages reach them too. Default 2 seconds; zero to 1 minute.
+    /// Gets or sets the longest the backplane holds what it buffered during an outage once Redis is back. It publishes
+    /// as soon as every channel with buffered messages has its listeners back: as many other instances subscribed as
+    /// the last publish on it reached before the outage (asked of Redis, PUBSUB NUMSUB), or at least one for a channel
+    /// it has no count for (never published on, or this instance started while Redis was down). The limit covers an
+    /// instance that stopped during the outage; new messages queue behind the buffered ones meanwhile. Default
+    /// 5 seconds; zero (publish at once) to 1 minute.
     /// </summary>
-    public TimeSpan ReconnectFlushDelay { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan MaxReconnectFlushDelay { get; set; } = TimeSpan.FromSeconds(5);
 }

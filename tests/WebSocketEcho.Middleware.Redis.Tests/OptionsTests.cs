@@ -15,7 +15,7 @@ public sealed class OptionsTests
     [InlineData(nameof(RedisBackplaneOptions.MaxBufferedBytes), "RedisBackplaneOptions.MaxBufferedBytes must be at least 1024 (was 10).")]
     [InlineData(nameof(RedisBackplaneOptions.MaxBufferAge), "RedisBackplaneOptions.MaxBufferAge must be more than 00:00:00 and at most 1.00:00:00 (was 00:00:00).")]
     [InlineData(nameof(RedisBackplaneOptions.GroupChangeTimeout), "RedisBackplaneOptions.GroupChangeTimeout must be between 00:00:00.1 and 00:05:00 (was 00:00:00.0010000).")]
-    [InlineData(nameof(RedisBackplaneOptions.ReconnectFlushDelay), "RedisBackplaneOptions.ReconnectFlushDelay must be between 00:00:00 and 00:01:00 (was -00:00:01).")]
+    [InlineData(nameof(RedisBackplaneOptions.MaxReconnectFlushDelay), "RedisBackplaneOptions.MaxReconnectFlushDelay must be between 00:00:00 and 00:01:00 (was -00:00:01).")]
     [InlineData(nameof(RedisBackplaneOptions.ChannelPrefix), "RedisBackplaneOptions.ChannelPrefix must be 1 to 100 characters without whitespace (was \"my app\").")]
     public async Task An_invalid_option_stops_the_app_at_startup_with_a_message_naming_it(string option, string expected)
     {
@@ -28,7 +28,7 @@ public sealed class OptionsTests
                 case nameof(RedisBackplaneOptions.MaxBufferedBytes): options.MaxBufferedBytes = 10; break;
                 case nameof(RedisBackplaneOptions.MaxBufferAge): options.MaxBufferAge = TimeSpan.Zero; break;
                 case nameof(RedisBackplaneOptions.GroupChangeTimeout): options.GroupChangeTimeout = TimeSpan.FromMilliseconds(1); break;
-                case nameof(RedisBackplaneOptions.ReconnectFlushDelay): options.ReconnectFlushDelay = TimeSpan.FromSeconds(-1); break;
+                case nameof(RedisBackplaneOptions.MaxReconnectFlushDelay): options.MaxReconnectFlushDelay = TimeSpan.FromSeconds(-1); break;
                 default: options.ChannelPrefix = "my app"; break;
             }
         }));
@@ -95,15 +95,15 @@ public sealed class OptionsTests
             ["Backplane:Redis:MaxBufferedBytes"] = "1048576",
             ["Backplane:Redis:MaxBufferAge"] = "00:00:30",
             ["Backplane:Redis:GroupChangeTimeout"] = "00:00:02",
-            ["Backplane:Redis:ReconnectFlushDelay"] = "00:00:00.5",
+            ["Backplane:Redis:MaxReconnectFlushDelay"] = "00:00:00.5",
         });
 
         Assert.Equal(("redis:6380,ssl=true", "shop", 500, 1048576L), (options.Configuration, options.ChannelPrefix, options.MaxBufferedMessages, options.MaxBufferedBytes));
-        Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(500)), (options.MaxBufferAge, options.GroupChangeTimeout, options.ReconnectFlushDelay));
+        Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(500)), (options.MaxBufferAge, options.GroupChangeTimeout, options.MaxReconnectFlushDelay));
     }
 
     [Theory]
-    [InlineData("MaxBufferedMesages", "5", "Configuration key 'Backplane:Redis:MaxBufferedMesages' (value '5') is not a Redis backplane option; the options are Configuration, ChannelPrefix, MaxBufferedMessages, MaxBufferedBytes, MaxBufferAge, GroupChangeTimeout, ReconnectFlushDelay.")]
+    [InlineData("MaxBufferedMesages", "5", "Configuration key 'Backplane:Redis:MaxBufferedMesages' (value '5') is not a Redis backplane option; the options are Configuration, ChannelPrefix, MaxBufferedMessages, MaxBufferedBytes, MaxBufferAge, GroupChangeTimeout, MaxReconnectFlushDelay.")]
     [InlineData("MaxBufferedMessages", "lots", "Configuration key 'Backplane:Redis:MaxBufferedMessages' (value 'lots') is not a whole number.")]
     [InlineData("MaxBufferAge", "5 minutes", "Configuration key 'Backplane:Redis:MaxBufferAge' (value '5 minutes') is not a time span (for example 00:00:05 for five seconds).")]
     public void A_misspelt_key_or_a_value_that_does_not_parse_is_an_error_naming_the_key(string key, string value, string expected)

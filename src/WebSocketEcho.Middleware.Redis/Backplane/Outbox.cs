@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace WebSocketEcho.Middleware.Redis;
 
 /// <summary>
@@ -98,6 +100,25 @@ internal sealed class Outbox
             _bytes += size;
             return waiter is null ? Admission.Buffered : Admission.Waiting;
         }
+    }
+
+    /// <summary>Lists the channels of the waiting frames, each once, in the order of their first frame.</summary>
+    public List<RedisChannel> GetChannels()
+    {
+        var seen = new HashSet<RedisChannel>();
+        var channels = new List<RedisChannel>();
+        lock (_lock)
+        {
+            foreach (var entry in _entries)
+            {
+                if (seen.Add(entry.Channel))
+                {
+                    channels.Add(entry.Channel);
+                }
+            }
+        }
+
+        return channels;
     }
 
     /// <summary>

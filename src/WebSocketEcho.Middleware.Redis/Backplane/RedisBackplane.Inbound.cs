@@ -76,8 +76,9 @@ internal sealed partial class RedisBackplane
             return;
         }
 
-        receiver.Deliver(push.Message);
+        // Counted first: a client that got the message sees it counted.
         _metrics.Received();
+        receiver.Deliver(push.Message);
     }
 
     /// <summary>Applies another instance's group change to one of our connections and answers on its channel.</summary>

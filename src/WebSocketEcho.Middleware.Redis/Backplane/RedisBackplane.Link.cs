@@ -26,6 +26,7 @@ internal sealed partial class RedisBackplane
     private volatile ISubscriber? _subscriber;
     private Task? _link;
     private int _started;
+    private (int Buffered, TimeSpan Waited, int Unconfirmed) _recovery;
 
     /// <summary>Starts the background loop once (from <c>Start</c>, or from the hosted service at app start, whichever comes first).</summary>
     internal void EnsureRunning()
@@ -128,7 +129,7 @@ internal sealed partial class RedisBackplane
 
         if (_outbox.Mode == OutboxMode.Down)
         {
-            await GoUpAsync(stopping).ConfigureAwait(false);
+            await GoUpAsync(multiplexer, stopping).ConfigureAwait(false);
         }
         else if (_subscriptions.TakeRetryNeeded())
         {
@@ -144,11 +145,14 @@ internal sealed partial class RedisBackplane
         else if (recovering)
         {
             _outbox.SetMode(OutboxMode.Up);
-            RedisLog.BufferFlushed(_logger, flushed);
+            if (_recovery.Buffered > 0)
+            {
+                RedisLog.BufferFlushed(_logger, flushed, _recovery.Waited, _recovery.Unconfirmed);
+            }
         }
     }
 
-    private async Task GoUpAsync(CancellationToken stopping)
+    private async Task GoUpAsync(ConnectionMultiplexer multiplexer, CancellationToken stopping)
     {
         bool wasConnected;
         TimeSpan outage;
@@ -164,11 +168,10 @@ internal sealed partial class RedisBackplane
 
         _lastFailure = null;
         var buffered = _outbox.Count;
-        var flushDelay = buffered > 0 ? _options.ReconnectFlushDelay : TimeSpan.Zero;
         if (wasConnected)
         {
             _metrics.Reconnected();
-            RedisLog.Reconnected(_logger, Endpoints, outage, buffered, flushDelay);
+            RedisLog.Reconnected(_logger, Endpoints, outage, buffered, _options.MaxReconnectFlushDelay);
         }
         else
         {
@@ -177,11 +180,14 @@ internal sealed partial class RedisBackplane
 
         _outbox.SetMode(OutboxMode.Recovering);
         await _subscriptions.ReconcileAsync(WantedChannels(), _subscriber!, stopping).ConfigureAwait(false);
-        if (flushDelay > TimeSpan.Zero)
+        _recovery = (buffered, TimeSpan.Zero, 0);
+        if (buffered > 0)
         {
-            // Give the other instances the moment they need to get Redis back and subscribe again, so the buffered
-            // messages reach them too; new messages meanwhile queue behind the buffered ones.
-            await Task.Delay(flushDelay, _time, stopping).ConfigureAwait(false);
+            // Hold the buffered messages until the other instances have Redis back and listen again, so they reach them
+            // too (bounded by MaxReconnectFlushDelay); new messages meanwhile queue behind the buffered ones.
+            var started = _time.GetTimestamp();
+            var unconfirmed = await WaitForListenersAsync(multiplexer, stopping).ConfigureAwait(false);
+            _recovery = (buffered, _time.GetElapsedTime(started), unconfirmed);
         }
     }
 
@@ -256,8 +262,13 @@ internal sealed partial class RedisBackplane
             {
                 try
                 {
-                    await _publishes[i].ConfigureAwait(false);
-                    published += failure is null ? 1 : 0;
+                    var receivers = await _publishes[i].ConfigureAwait(false);
+                    if (failure is null)
+                    {
+                        published++;
+                        var channel = _batch[i].Channel;
+                        _listeners.Record(channel, receivers, _subscriptions.IsSubscribed(channel));
+                    }
                 }
                 catch (Exception ex) when (Redis.Subscriptions.IsRedisFailure(ex))
                 {
@@ -267,8 +278,9 @@ internal sealed partial class RedisBackplane
                 _publishes[i] = null!;
             }
 
-            _outbox.RemoveHead(published, BackplaneDelivery.Published);
+            // Counted first: a caller that learns Published sees it counted.
             _metrics.Published(published);
+            _outbox.RemoveHead(published, BackplaneDelivery.Published);
             total += published;
             if (failure is null)
             {

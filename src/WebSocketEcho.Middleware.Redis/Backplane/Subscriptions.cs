@@ -29,6 +29,9 @@ internal sealed class Subscriptions
     /// <summary>Gets the number of channels subscribed now.</summary>
     public int Count => Volatile.Read(ref _subscribed);
 
+    /// <summary>Tells whether this instance is subscribed to <paramref name="channel"/> now (so Redis counts it among the channel's subscribers).</summary>
+    public bool IsSubscribed(RedisChannel channel) => _channels.TryGetValue(channel, out var state) && state.Queue is not null;
+
     /// <summary>Gets and clears whether a wanted channel could not be subscribed and should be tried again.</summary>
     public bool TakeRetryNeeded() => Interlocked.Exchange(ref _retryNeeded, 0) == 1;
 

@@ -19,7 +19,7 @@ internal static class RedisBackplaneConfigurationBinder
         nameof(RedisBackplaneOptions.MaxBufferedBytes),
         nameof(RedisBackplaneOptions.MaxBufferAge),
         nameof(RedisBackplaneOptions.GroupChangeTimeout),
-        nameof(RedisBackplaneOptions.ReconnectFlushDelay),
+        nameof(RedisBackplaneOptions.MaxReconnectFlushDelay),
     ];
 
     public static void Bind(IConfiguration section, RedisBackplaneOptions options)
@@ -60,8 +60,8 @@ internal static class RedisBackplaneConfigurationBinder
                 case "GROUPCHANGETIMEOUT":
                     options.GroupChangeTimeout = ParseTimeSpan(child);
                     break;
-                case "RECONNECTFLUSHDELAY":
-                    options.ReconnectFlushDelay = ParseTimeSpan(child);
+                case "MAXRECONNECTFLUSHDELAY":
+                    options.MaxReconnectFlushDelay = ParseTimeSpan(child);
                     break;
                 default:
                     throw Invalid(child, $"is not a Redis backplane option; the options are {string.Join(", ", s_keys)}.");

@@ -37,7 +37,7 @@ internal sealed class RedisBackplaneOptionsValidator : IValidateOptions<RedisBac
 
         CheckRange(failures, nameof(RedisBackplaneOptions.MaxBufferAge), options.MaxBufferAge, TimeSpan.FromTicks(1), TimeSpan.FromDays(1), "more than 00:00:00 and at most 1.00:00:00");
         CheckRange(failures, nameof(RedisBackplaneOptions.GroupChangeTimeout), options.GroupChangeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5), "between 00:00:00.1 and 00:05:00");
-        CheckRange(failures, nameof(RedisBackplaneOptions.ReconnectFlushDelay), options.ReconnectFlushDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), "between 00:00:00 and 00:01:00");
+        CheckRange(failures, nameof(RedisBackplaneOptions.MaxReconnectFlushDelay), options.MaxReconnectFlushDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), "between 00:00:00 and 00:01:00");
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -21,11 +21,11 @@ internal static partial class RedisLog
     [LoggerMessage(3, LogLevel.Warning, "Redis backplane lost Redis ({Endpoints}): {Reason}. WebSocket connections stay open and local delivery goes on; messages for other instances wait in a buffer of at most {MaxBufferedMessages} messages and {MaxBufferedBytes} bytes, each for at most {MaxBufferAge}.", EventName = "ConnectionLost")]
     public static partial void ConnectionLost(ILogger logger, string endpoints, string reason, int maxBufferedMessages, long maxBufferedBytes, TimeSpan maxBufferAge);
 
-    [LoggerMessage(4, LogLevel.Information, "Redis backplane reconnected to {Endpoints} after {Outage}; {Buffered} buffered message(s) are published in order after {FlushDelay}.", EventName = "Reconnected")]
-    public static partial void Reconnected(ILogger logger, string endpoints, TimeSpan outage, int buffered, TimeSpan flushDelay);
+    [LoggerMessage(4, LogLevel.Information, "Redis backplane reconnected to {Endpoints} after {Outage}; {Buffered} buffered message(s) are published in order once the other instances listen again (waiting at most {MaxWait}).", EventName = "Reconnected")]
+    public static partial void Reconnected(ILogger logger, string endpoints, TimeSpan outage, int buffered, TimeSpan maxWait);
 
-    [LoggerMessage(5, LogLevel.Information, "Redis backplane published the {Count} message(s) buffered during the outage.", EventName = "BufferFlushed")]
-    public static partial void BufferFlushed(ILogger logger, long count);
+    [LoggerMessage(5, LogLevel.Information, "Redis backplane published the {Count} message(s) buffered during the outage, after waiting {Waited} for the other instances to listen again; {Unconfirmed} channel(s) had not got their listeners back (an instance that stopped, or is late, misses what they carried).", EventName = "BufferFlushed")]
+    public static partial void BufferFlushed(ILogger logger, long count, TimeSpan waited, int unconfirmed);
 
     [LoggerMessage(6, LogLevel.Warning, "Redis backplane dropped {Count} message(s) for other instances ({DropReason}); other instances will not receive them.", EventName = "MessagesDropped")]
     public static partial void MessagesDropped(ILogger logger, long count, string dropReason);

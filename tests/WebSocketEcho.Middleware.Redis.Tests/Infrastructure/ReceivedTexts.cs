@@ -62,4 +62,13 @@ internal sealed class ReceivedTexts
             return [.. _texts];
         }
     }
+
+    /// <summary>Asserts that <paramref name="sender"/>'s messages ("{sender} 0" to "{sender} {count - 1}") each arrived once, in order.</summary>
+    public void AssertSequence(string sender, int count) => Assert.Equal(Enumerable.Range(0, count), Numbers(sender));
+
+    /// <summary>The numbers of <paramref name="sender"/>'s messages ("{sender} {number}"), in the order they arrived.</summary>
+    public List<int> Numbers(string sender) =>
+        [.. Snapshot()
+            .Where(t => t.StartsWith(sender + " ", StringComparison.Ordinal))
+            .Select(t => int.Parse(t.AsSpan(sender.Length + 1), System.Globalization.CultureInfo.InvariantCulture))];
 }
