@@ -302,24 +302,7 @@ internal sealed class LoadScenarios
         return sources[(int)((uint)Interlocked.Increment(ref _nextSource) % (uint)sources.Count)];
     }
 
-    private async Task<long> SettledRssAsync(CancellationToken cancellationToken)
-    {
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-        var previous = _server.ReadRssBytes();
-        for (var i = 0; i < 20; i++)
-        {
-            await Task.Delay(500, cancellationToken);
-            var now = _server.ReadRssBytes();
-            if (Math.Abs(now - previous) <= previous / 500)
-            {
-                return now;
-            }
-
-            previous = now;
-        }
-
-        return previous;
-    }
+    private Task<long> SettledRssAsync(CancellationToken cancellationToken) => _server.ReadSettledRssAsync(cancellationToken);
 
     private sealed record EchoRunResult(double MessagesPerSecond, double P50Microseconds, double P99Microseconds, double ServerCpuPercent, double ClientCpuPercent, long Errors, string? FirstError);
 
