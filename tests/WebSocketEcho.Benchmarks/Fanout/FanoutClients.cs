@@ -1,4 +1,5 @@
 using System.Net;
+using WebSocketEcho.Benchmarks.Load;
 
 namespace WebSocketEcho.Benchmarks.Fanout;
 
@@ -24,7 +25,7 @@ internal sealed class FanoutClients : IDisposable
     public int Dropped => _connections.Count(c => !c.IsOpen);
 
     /// <summary>
-    /// Opens <paramref name="count"/> connections, 64 handshakes at a time, connection <c>i</c> to instance
+    /// Opens <paramref name="count"/> connections (<see cref="ParallelOpen"/>), connection <c>i</c> to instance
     /// <c>i % instances</c>, from the client's source addresses in turn; each is ready (in its groups) when this returns.
     /// </summary>
     public static async Task<FanoutClients> OpenAsync(
@@ -36,39 +37,12 @@ internal sealed class FanoutClients : IDisposable
         long firstSequence,
         CancellationToken cancellationToken)
     {
-        var opened = new FanoutConnection?[count];
-        using var gate = new SemaphoreSlim(64);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60 + (count / 100)));
-        var tasks = Enumerable.Range(0, count).Select(async i =>
-        {
-            await gate.WaitAsync(timeout.Token);
-            try
-            {
-                opened[i] = await FanoutConnection.OpenAsync(
-                    kind, instances[i % instances.Count], sources[i % sources.Count], FanoutSettings.Path + FanoutGroups.QueryFor(i), tally, i, firstSequence, timeout.Token);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToArray();
-
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-            foreach (var connection in opened)
-            {
-                connection?.Dispose();
-            }
-
-            throw;
-        }
-
-        return new FanoutClients([.. opened.Select(c => c!)], kind);
+        var opened = await ParallelOpen.OpenAsync(
+            count,
+            (i, timeout) => FanoutConnection.OpenAsync(
+                kind, instances[i % instances.Count], sources[i % sources.Count], FanoutSettings.Path + FanoutGroups.QueryFor(i), tally, i, firstSequence, timeout),
+            cancellationToken);
+        return new FanoutClients([.. opened], kind);
     }
 
     public void Dispose()

@@ -134,23 +134,9 @@ internal sealed class FanoutReport
         text.AppendLine();
     }
 
-    private void AppendErrors(StringBuilder text)
-    {
-        var failed = _results.Where(r => r.Measurement.Errors > 0).ToList();
-        if (failed.Count == 0)
-        {
-            return;
-        }
-
-        text.AppendLine("Errors seen:");
-        text.AppendLine();
-        foreach (var r in failed)
-        {
-            text.AppendLine(s_invariant, $"- {r.Server}, {r.Connections:N0} connections, round {r.Round}: {r.Measurement.Errors} ({r.Measurement.ErrorDetail})");
-        }
-
-        text.AppendLine();
-    }
+    private void AppendErrors(StringBuilder text) =>
+        ReportSections.AppendErrors(text, _results.Where(r => r.Measurement.Errors > 0)
+            .Select(r => string.Create(s_invariant, $"{r.Server}, {r.Connections:N0} connections, round {r.Round}: {r.Measurement.Errors} ({r.Measurement.ErrorDetail})")));
 
     private void AppendRounds(StringBuilder text)
     {
@@ -176,16 +162,5 @@ internal sealed class FanoutReport
             .Select(r => r.Measurement.Values.TryGetValue(key, out var v) ? v : double.NaN)
             .Where(v => !double.IsNaN(v))];
 
-    private double? Median(FanoutServerKind server, int connections, string key)
-    {
-        var values = Values(server, connections, key);
-        if (values.Count == 0)
-        {
-            return null;
-        }
-
-        values.Sort();
-        var middle = values.Count / 2;
-        return values.Count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-    }
+    private double? Median(FanoutServerKind server, int connections, string key) => Medians.Of(Values(server, connections, key));
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using WebSocketEcho.Benchmarks.Load;
-using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Fanout;
 
@@ -17,40 +16,12 @@ internal static class FanoutRunner
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        // As in the echo runner: the client completes socket operations inline; the servers do not inherit it.
-        Environment.SetEnvironmentVariable(InlineSocketCompletions.Variable, "1");
-
-        FanoutOptions options;
-        try
+        if (RunnerCommandLine.Parse(() => FanoutOptions.Parse(args), FanoutOptions.Usage) is not { } options)
         {
-            options = FanoutOptions.Parse(args);
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
-        {
-            Console.Error.WriteLine(ex.Message);
-            Console.Error.WriteLine(FanoutOptions.Usage);
             return 2;
         }
 
-        var environment = BenchEnvironment.Discover();
-        if (!string.Equals(environment.Configuration, "Release", StringComparison.OrdinalIgnoreCase))
-        {
-            Console.Error.WriteLine($"warning: running the {environment.Configuration} build; numbers are only meaningful with -c Release.");
-        }
-
-        ServerProcess.InstallCleanupHandlers();
-        var largest = (ulong)options.ConnectionCounts.Max();
-        if (OpenFileLimit.Raise(largest + 2048) < largest + 256)
-        {
-            Console.Error.WriteLine($"warning: too few open files allowed for {largest} connections; raise 'ulimit -n'.");
-        }
-
-        if (environment.ClientCore is { } clientCore && !CpuAffinity.PinCurrentProcess(clientCore))
-        {
-            Console.Error.WriteLine("warning: could not pin the load client to its core.");
-        }
-
-        Console.WriteLine($"Machine: {environment.DescribeMachine()}");
+        var environment = BenchEnvironment.PrepareLoadClient((ulong)options.ConnectionCounts.Max());
         Console.WriteLine($"Load before the run: {LoadAverage()}");
 
         var perServer = options.Warmup.TotalSeconds * options.Sizes.Count + ((options.BurstDuration + options.PacedDuration).TotalSeconds * options.Sizes.Count) + 60;

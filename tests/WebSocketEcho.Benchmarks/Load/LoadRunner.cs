@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Load;
 
@@ -12,43 +11,13 @@ internal static class LoadRunner
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        // The load client completes its socket operations on the runtime's epoll threads (no thread-pool hop per
-        // frame), so it needs less of its core than the server it measures. Set before this process's first socket;
-        // the servers do not inherit it (ServerProcess).
-        Environment.SetEnvironmentVariable(InlineSocketCompletions.Variable, "1");
-
-        RunOptions options;
-        try
+        if (RunnerCommandLine.Parse(() => RunOptions.Parse(args), RunOptions.Usage) is not { } options)
         {
-            options = RunOptions.Parse(args);
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
-        {
-            Console.Error.WriteLine(ex.Message);
-            Console.Error.WriteLine(RunOptions.Usage);
             return 2;
         }
 
-        var environment = BenchEnvironment.Discover();
+        var environment = BenchEnvironment.PrepareLoadClient((ulong)(options.IdleConnections + options.ActiveConnections));
         environment.Candidate = options.Candidate;
-        if (!string.Equals(environment.Configuration, "Release", StringComparison.OrdinalIgnoreCase))
-        {
-            Console.Error.WriteLine($"warning: running the {environment.Configuration} build; numbers are only meaningful with -c Release.");
-        }
-
-        ServerProcess.InstallCleanupHandlers();
-        var files = OpenFileLimit.Raise((ulong)(options.IdleConnections + options.ActiveConnections + 2048));
-        if (files < (ulong)(options.IdleConnections + options.ActiveConnections + 256))
-        {
-            Console.Error.WriteLine($"warning: only {files} open files allowed; raise 'ulimit -n' for {options.IdleConnections} idle connections.");
-        }
-
-        if (environment.ClientCore is { } clientCore && !CpuAffinity.PinCurrentProcess(clientCore))
-        {
-            Console.Error.WriteLine("warning: could not pin the load client to its core.");
-        }
-
-        Console.WriteLine($"Machine: {environment.DescribeMachine()}");
         Console.WriteLine($"Sample: {environment.SampleDll}");
 
         // Every run is bounded: a hung server cannot hold CI (each scenario also has its own deadlines).

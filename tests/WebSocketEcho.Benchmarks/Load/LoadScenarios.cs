@@ -262,39 +262,24 @@ internal sealed class LoadScenarios
     }
 
     /// <summary>Opens <paramref name="count"/> connections, 64 handshakes at a time, each checked with one verified echo.</summary>
-    private async Task<List<LoadConnection>> OpenManyAsync(int count, int bufferSize, EchoMessage message, CancellationToken cancellationToken)
-    {
-        var opened = new LoadConnection[count];
-        using var gate = new SemaphoreSlim(64);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60 + (count / 100)));
-        var tasks = Enumerable.Range(0, count).Select(async i =>
-        {
-            await gate.WaitAsync(timeout.Token);
-            try
+    private async Task<List<LoadConnection>> OpenManyAsync(int count, int bufferSize, EchoMessage message, CancellationToken cancellationToken) =>
+        [.. await ParallelOpen.OpenAsync(
+            count,
+            async (_, timeout) =>
             {
-                var connection = await LoadConnection.OpenAsync(_server.EndPoint, NextSource(), _upgradeRequest, bufferSize, timeout.Token);
-                opened[i] = connection;
-                await connection.VerifyEchoAsync(message.Frame, message.Reply, timeout.Token);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToArray();
-
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-            DisposeAll(opened.Where(c => c is not null));
-            throw;
-        }
-
-        return [.. opened];
-    }
+                var connection = await LoadConnection.OpenAsync(_server.EndPoint, NextSource(), _upgradeRequest, bufferSize, timeout);
+                try
+                {
+                    await connection.VerifyEchoAsync(message.Frame, message.Reply, timeout);
+                    return connection;
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+            },
+            cancellationToken)];
 
     private System.Net.IPAddress NextSource()
     {
