@@ -34,8 +34,12 @@ internal sealed class FanoutOptions
     /// <summary>Gets how long the warm-up connections (at most 200) publish each size before the measured connections open.</summary>
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Gets a value indicating whether server memory per connection is measured (two settled VmRSS reads per server).</summary>
-    public bool MeasureMemory { get; private set; } = true;
+    /// <summary>
+    /// Gets the smallest connection count whose server memory per connection is measured (two settled VmRSS reads per
+    /// server); 0: none. Below about 10,000 connections the growth of VmRSS is mostly the server's fixed costs (GC
+    /// budgets, thread-pool threads), which vary by megabytes from run to run, not what each connection holds.
+    /// </summary>
+    public int MemoryFrom { get; private set; } = 10_000;
 
     /// <summary>Gets the fault the servers inject once (the runner's self-test: the run must fail), or none.</summary>
     public FanoutFault Fault { get; private set; }
@@ -63,7 +67,9 @@ internal sealed class FanoutOptions
           --paced S               seconds of paced publishing per size (default 2; 0: none)
           --paced-rate N          deliveries per second of the paced phase (default 20000)
           --warmup S              seconds the warm-up connections publish each size (default 2)
-          --no-memory             skip the memory measurement (saves two settled VmRSS reads per server)
+          --memory-from N         measure server memory per connection from N connections on (default 10000;
+                                  below that VmRSS growth is mostly fixed costs, not per connection)
+          --no-memory             no memory measurement (saves two settled VmRSS reads per server)
           --config NAME           a runtime configuration of the load runner for both servers (default: default)
           --env NAME=VALUE        an extra environment variable for both servers (repeatable)
           --fault X               self-test: the servers garble, lose, duplicate or reorder one message once;
@@ -89,10 +95,13 @@ internal sealed class FanoutOptions
                     options.BurstDuration = TimeSpan.FromSeconds(1);
                     options.PacedDuration = TimeSpan.FromSeconds(1);
                     options.Warmup = TimeSpan.FromSeconds(0.5);
-                    options.MeasureMemory = false;
+                    options.MemoryFrom = 0;
+                    break;
+                case "--memory-from":
+                    options.MemoryFrom = int.Parse(Next(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
                     break;
                 case "--no-memory":
-                    options.MeasureMemory = false;
+                    options.MemoryFrom = 0;
                     break;
                 case "--rounds":
                     options.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture);

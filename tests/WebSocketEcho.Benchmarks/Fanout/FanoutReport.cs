@@ -29,10 +29,12 @@ internal sealed class FanoutReport
         var text = new StringBuilder();
         text.AppendLine("### Fan-out: WebSocketEcho.Middleware push vs. SignalR `IHubContext`");
         text.AppendLine();
-        text.AppendLine(s_invariant, $"- Machine: {_environment.DescribeMachine()}; load average at the end: {_loadAfter}.");
+        var loads = _results.Select(r => r.Measurement.Values.TryGetValue(FanoutScenario.LoadAverage, out var l) ? l : double.NaN).Where(l => !double.IsNaN(l)).ToList();
+        var loadRange = loads.Count == 0 ? "unknown" : string.Create(s_invariant, $"{loads.Min():0.#} to {loads.Max():0.#}, median {Medians.Of(loads):0.#}");
+        text.AppendLine(s_invariant, $"- Machine: {_environment.DescribeMachine()}; 1-minute load average after each server: {loadRange} (at the end: {_loadAfter}).");
         text.AppendLine(s_invariant, $"- Run: {(_options.Quick ? "quick" : "full")}, {_options.Rounds} interleaved round(s) (a fresh server per round, connection count and kind; which kind goes first alternates by round); medians; ratio = middleware / SignalR; {elapsed.TotalMinutes:0.0} min in all. Command: `dotnet run -c Release --project tests/WebSocketEcho.Benchmarks -- fanout{(args.Length > 0 ? " " + string.Join(' ', args) : string.Empty)}`.");
         text.AppendLine(s_invariant, $"- Bursts: K messages published as fast as the server can (each publish awaited), K = {_options.BurstDeliveries:N0} / connections, at most {_options.BurstBacklogBytes / 1024} KiB per connection; the runner waits until every connection has every message before the next burst; deliveries/s = deliveries / (server's first publish to the client's last receipt), over {_options.BurstDuration.TotalSeconds:0.#} s of bursts per size. Paced: {_options.PacedRate:N0} deliveries/s (one message every connections / {_options.PacedRate:N0} s) for {_options.PacedDuration.TotalSeconds:0.#} s. Latency: publish (the publisher's Stopwatch timestamp in the message) to receipt (the client's, same clock).");
-        text.AppendLine(s_invariant, $"- Memory: the server's VmRSS (settled) after opening the connections, each in {FanoutGroups.PerConnection} groups, minus before (after a warm-up with up to 200 connections that then closed), divided by the connections.");
+        text.AppendLine(s_invariant, $"- Memory{(_options.MemoryFrom > 0 ? string.Create(s_invariant, $" (from {_options.MemoryFrom:N0} connections on; below that the growth is mostly fixed costs)") : " (not measured)")}: the server's VmRSS (settled) after opening the connections, each in {FanoutGroups.PerConnection} groups, minus before (after a warm-up with up to 200 connections that then closed), divided by the connections.");
         text.AppendLine(s_invariant, $"- Runtime configuration for both: `{_options.Config}`{DescribeVariables()}.");
         text.AppendLine();
         text.AppendLine("| Measurement | SignalR | Middleware | Ratio | Target |");

@@ -42,6 +42,11 @@ internal static class FanoutRunner
                     {
                         stage = string.Create(CultureInfo.InvariantCulture, $"[round {round}] {kind}, {connections:N0} connections");
                         var measurement = await new FanoutScenario(kind, connections, options, environment).RunAsync(variables, deadline.Token);
+                        if (LoadAverage1() is { } load)
+                        {
+                            measurement.Add(FanoutScenario.LoadAverage, load);
+                        }
+
                         results.Add(new FanoutResult(kind, connections, round, measurement));
                         Print(stage, measurement);
                     }
@@ -72,6 +77,10 @@ internal static class FanoutRunner
         Console.WriteLine($"Report written to {path}");
         return ReportFailures(results);
     }
+
+    /// <summary>The 1-minute load average, or null where there is none.</summary>
+    public static double? LoadAverage1() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : null;
 
     /// <summary>The load average (1, 5, 15 min), to judge how quiet the shared machine was.</summary>
     public static string LoadAverage() =>

@@ -53,6 +53,9 @@ internal sealed class FanoutScenario
 
     public const string MemoryPerConnection = "memory B/connection";
 
+    /// <summary>The machine's 1-minute load average when the run ended (the runner adds it).</summary>
+    public const string LoadAverage = "load average";
+
     public async Task<Measurement> RunAsync(IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
     {
         var name = _kind.ToString();
@@ -102,9 +105,10 @@ internal sealed class FanoutScenario
             }
         }
 
-        var before = _options.MeasureMemory ? await server.ReadSettledRssAsync(cancellationToken) : 0;
+        var measureMemory = _options.MemoryFrom > 0 && _connections >= _options.MemoryFrom;
+        var before = measureMemory ? await server.ReadSettledRssAsync(cancellationToken) : 0;
         using var clients = await FanoutClients.OpenAsync(_kind, instances, _environment.SourceAddresses, _connections, _tally, _nextSequence, cancellationToken);
-        if (_options.MeasureMemory)
+        if (measureMemory)
         {
             var after = await server.ReadSettledRssAsync(cancellationToken);
             _measurement.Add(MemoryPerConnection, (after - before) / (double)_connections);
