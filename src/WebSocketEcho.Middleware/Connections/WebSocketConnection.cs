@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -36,7 +35,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private Dictionary<object, object?>? _items;
     private StrongBox<DisconnectInfo>? _outcome;
     private Task? _closeFrameSend;
-    private PushQueue? _pushes;
     private long _pendingSendBytes;
     private long _sendStartedAt;
     private long _lastReceiveAt;
@@ -164,12 +162,10 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     }
 
     /// <summary>
-    /// Hands a pushed message to the single writer without waiting for it to go out: true when it is queued, false when
-    /// the connection refused it (closing, ended, lost, or over MaxPendingSendBytes, which starts closing it with 1008).
-    /// On a captured transport without compression the message joins the connection's <see cref="PushQueue"/>, whose
-    /// drain writes all queued messages as one batch of frames; otherwise it goes through the platform's WebSocket like
-    /// any send. A queued message that is not sent later (the connection closed first, the transport failed, the token
-    /// was cancelled) is logged at Debug. <paramref name="payload"/> must stay unchanged until it is sent.
+    /// Hands a pushed message to the single writer without waiting for it to go out: true when it was sent or is queued
+    /// behind other sends, false when the connection refused it (closing, ended, lost, or over MaxPendingSendBytes, which
+    /// starts closing it with 1008). A queued send that fails later is logged at Debug; the connection's end is recorded
+    /// by its own paths. <paramref name="payload"/> must stay unchanged until the send completes.
     /// </summary>
     internal bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken)
     {
@@ -178,47 +174,29 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             return false;
         }
 
-        if (_transport is null || _endpoint.Settings.EnableCompression)
+        var send = SendAsync(payload, type, cancellationToken);
+        if (send.IsCompletedSuccessfully)
         {
-            return TryPushThroughSocket(payload, type, cancellationToken);
+            send.GetAwaiter().GetResult();
+            return true;
         }
 
-        if (cancellationToken.IsCancellationRequested || _transportLost.IsCancellationRequested)
+        if (send.IsCompleted)
         {
+            try
+            {
+                send.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                // Refused: the connection is closing, gone or too slow; it is not counted as reached.
+            }
+
             return false;
         }
 
-        long length = payload.Length;
-        var pending = Interlocked.Add(ref _pendingSendBytes, length);
-        if (pending != length && pending > _endpoint.Settings.MaxPendingSendBytes)
-        {
-            Interlocked.Add(ref _pendingSendBytes, -length);
-            _ = OnPendingLimitExceeded(pending);
-            return false;
-        }
-
-        (_pushes ?? CreatePushQueue()).Enqueue(payload, type, cancellationToken);
+        _ = ObservePushAsync(send);
         return true;
-    }
-
-    /// <summary>The push queue's drain, on the thread pool: takes the send lock and writes whatever has gathered.</summary>
-    internal void DrainPushes()
-    {
-        if (!_sendLock.Wait(0))
-        {
-            Observe(DrainWhenUnlockedAsync());
-            return;
-        }
-
-        var drain = DrainLockedAsync();
-        if (drain.IsCompletedSuccessfully)
-        {
-            drain.GetAwaiter().GetResult();
-        }
-        else
-        {
-            Observe(drain.AsTask());
-        }
     }
 
     /// <summary>Starts the server side of the close handshake (once); the first recorded outcome wins.</summary>
@@ -506,169 +484,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private bool TrySetOutcome(DisconnectInfo outcome) =>
         Interlocked.CompareExchange(ref _outcome, new StrongBox<DisconnectInfo>(outcome), null) is null;
 
-    /// <summary>A push where no batch can be written (no captured transport, or compression): one send through the platform.</summary>
-    private bool TryPushThroughSocket(ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken)
-    {
-        var send = SendAsync(payload, type, cancellationToken);
-        if (send.IsCompletedSuccessfully)
-        {
-            send.GetAwaiter().GetResult();
-            return true;
-        }
-
-        if (send.IsCompleted)
-        {
-            try
-            {
-                send.GetAwaiter().GetResult();
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
-                // Refused: the connection is closing, gone or too slow; it is not counted as reached.
-            }
-
-            return false;
-        }
-
-        _ = ObservePushAsync(send);
-        return true;
-    }
-
-    private PushQueue CreatePushQueue()
-    {
-        var created = new PushQueue(this);
-        return Interlocked.CompareExchange(ref _pushes, created, null) ?? created;
-    }
-
-    private async Task DrainWhenUnlockedAsync()
-    {
-        await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        await DrainLockedAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>With the send lock held: writes batches until the queue is empty (which ends the drain), then releases the lock.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DrainLockedAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                var (entries, count) = _pushes!.TakeAll(endsDrain: true);
-                if (count == 0)
-                {
-                    return;
-                }
-
-                await WritePushesAsync(entries, count).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
-
-    /// <summary>With the send lock held: writes the messages queued so far ahead of a send, to keep each caller's order.</summary>
-    private ValueTask WriteQueuedPushesAsync()
-    {
-        var (entries, count) = _pushes!.TakeAll(endsDrain: false);
-        return count == 0 ? default : WritePushesAsync(entries, count);
-    }
-
-    /// <summary>
-    /// With the send lock held: writes queued messages as frames, as many per transport write as fit in 64 KiB (a
-    /// larger message goes alone). Messages whose token was cancelled are skipped; when the connection is closing or
-    /// its transport failed, the rest are dropped. Never throws: what could not be sent is logged at Debug.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WritePushesAsync(PushQueue.Entry[] entries, int count)
-    {
-        const int BatchBytes = 64 * 1024;
-        var index = 0;
-        while (index < count)
-        {
-            var first = index;
-            var size = 0;
-            long payloadBytes = 0;
-            do
-            {
-                size += ServerFrames.Size(entries[index].Payload.Length);
-                payloadBytes += entries[index].Payload.Length;
-                index++;
-            }
-            while (index < count && size + ServerFrames.Size(entries[index].Payload.Length) <= BatchBytes);
-
-            if (SendRefusal() is { } refused)
-            {
-                DropPushes(entries, first, count, refused.Message);
-                return;
-            }
-
-            var buffer = _endpoint.Pool.Rent(size);
-            try
-            {
-                var written = 0;
-                var cancelled = 0;
-                for (var i = first; i < index; i++)
-                {
-                    if (entries[i].CancellationToken.IsCancellationRequested)
-                    {
-                        cancelled++;
-                    }
-                    else
-                    {
-                        written += ServerFrames.Write(buffer.AsSpan(written), entries[i].Type, entries[i].Payload.Span);
-                    }
-                }
-
-                if (cancelled > 0)
-                {
-                    Log.PushNotSent(_endpoint.Logger, Id, string.Create(CultureInfo.InvariantCulture, $"{cancelled} message(s): the push was cancelled before it was sent"));
-                }
-
-                Volatile.Write(ref _sendStartedAt, Now());
-                await _transport!.WriteAsync(buffer.AsMemory(0, written), CancellationToken.None).ConfigureAwait(false);
-                for (var i = first; i < index; i++)
-                {
-                    if (!entries[i].CancellationToken.IsCancellationRequested)
-                    {
-                        _endpoint.Metrics.MessageSent(_endpoint.Name, entries[i].Type, entries[i].Payload.Length);
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                ReleasePending(entries, index, count);
-                Log.PushNotSent(_endpoint.Logger, Id, string.Create(CultureInfo.InvariantCulture, $"{count - first} message(s): {Translate(ex).Message}"));
-                return;
-            }
-            finally
-            {
-                Volatile.Write(ref _sendStartedAt, 0);
-                Interlocked.Add(ref _pendingSendBytes, -payloadBytes);
-                _endpoint.Pool.Return(buffer);
-            }
-        }
-    }
-
-    private void DropPushes(PushQueue.Entry[] entries, int from, int count, string reason)
-    {
-        ReleasePending(entries, from, count);
-        Log.PushNotSent(_endpoint.Logger, Id, string.Create(CultureInfo.InvariantCulture, $"{count - from} message(s): {reason}"));
-    }
-
-    private void ReleasePending(PushQueue.Entry[] entries, int from, int count)
-    {
-        long bytes = 0;
-        for (var i = from; i < count; i++)
-        {
-            bytes += entries[i].Payload.Length;
-        }
-
-        Interlocked.Add(ref _pendingSendBytes, -bytes);
-    }
-
     private ValueTask SendPooledAsync(byte[] buffer, int length, WebSocketMessageType type, CancellationToken cancellationToken)
     {
         ValueTask send;
@@ -705,11 +520,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     }
 
     private ValueTask SendLockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
-    {
-        return _pushes is { HasEntries: true } ? SendAfterPushesAsync(payload, type, length) : SendLockedNowAsync(payload, type, length);
-    }
-
-    private ValueTask SendLockedNowAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
     {
         ValueTask send;
         try
@@ -757,13 +567,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
     }
 
-    /// <summary>With the send lock held: the pushes queued before this send go out first, then the send itself.</summary>
-    private async ValueTask SendAfterPushesAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
-    {
-        await WriteQueuedPushesAsync().ConfigureAwait(false);
-        await SendLockedNowAsync(payload, type, length).ConfigureAwait(false);
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendWhenUnlockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length, CancellationToken cancellationToken)
     {
@@ -779,11 +582,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
         try
         {
-            if (_pushes is { HasEntries: true })
-            {
-                await WriteQueuedPushesAsync().ConfigureAwait(false);
-            }
-
             if (SendRefusal() is { } refused)
             {
                 throw refused;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 
 namespace WebSocketEcho.Middleware;
 
@@ -8,16 +7,13 @@ namespace WebSocketEcho.Middleware;
 /// The upgraded connection's byte stream, passed through unchanged to the platform's WebSocket. It adds two
 /// things the platform does not offer: it notes the status of a close frame the platform writes (so a protocol
 /// error the platform detected can be reported with its exact code), and it can drain what the peer already sent
-/// before the server closes TCP (a "lingering close"), so a close frame is not destroyed by a TCP reset. Writes are
-/// serialized: the connection writes batches of pushed frames here directly, and the platform's WebSocket writes its
-/// own frames (pings, pongs, a close after a protocol error) on its own schedule; each write goes out whole.
+/// before the server closes TCP (a "lingering close"), so a close frame is not destroyed by a TCP reset.
 /// </summary>
 internal sealed class TransportStream : Stream
 {
     private const byte CloseFrameFirstByte = 0x88; // FIN + opcode 8; server frames are never masked.
 
     private readonly Stream _inner;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private int _closeStatusWritten;
 
     public TransportStream(Stream inner) => _inner = inner;
@@ -51,47 +47,19 @@ internal sealed class TransportStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         NoteCloseFrame(buffer.Span);
-        if (!_writeLock.Wait(0, CancellationToken.None))
-        {
-            return WriteWhenUnlockedAsync(buffer, cancellationToken);
-        }
-
-        ValueTask write;
-        try
-        {
-            write = _inner.WriteAsync(buffer, cancellationToken);
-        }
-        catch
-        {
-            _writeLock.Release();
-            throw;
-        }
-
-        if (write.IsCompletedSuccessfully)
-        {
-            write.GetAwaiter().GetResult();
-            _writeLock.Release();
-            return default;
-        }
-
-        return ReleaseWhenWrittenAsync(write);
+        return _inner.WriteAsync(buffer, cancellationToken);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        NoteCloseFrame(buffer.AsSpan(offset, count));
+        return _inner.WriteAsync(buffer, offset, count, cancellationToken);
+    }
 
     public override void Write(byte[] buffer, int offset, int count)
     {
         NoteCloseFrame(buffer.AsSpan(offset, count));
-        _writeLock.Wait();
-        try
-        {
-            _inner.Write(buffer, offset, count);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        _inner.Write(buffer, offset, count);
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
@@ -140,33 +108,6 @@ internal sealed class TransportStream : Stream
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteWhenUnlockedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReleaseWhenWrittenAsync(ValueTask write)
-    {
-        try
-        {
-            await write.ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
         }
     }
 
