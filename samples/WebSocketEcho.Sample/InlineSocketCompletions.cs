@@ -4,7 +4,7 @@ namespace WebSocketEcho.Sample;
 /// The runtime's switch that completes socket operations on its epoll threads instead of handing each completion to
 /// the thread pool (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>). The sample turns it on from configuration
 /// (<c>SocketTransport:InlineSocketCompletions</c>): about +40% echo throughput with 64 and 1,000 connections on a
-/// 2-core VM (README, "Performance").
+/// 2-core VM (docs/performance.md).
 /// </summary>
 /// <remarks>
 /// Safe for this sample: Kestrel still runs the application (the middleware and its handlers) on the thread pool,

@@ -11,7 +11,8 @@ namespace WebSocketEcho.Middleware;
 /// A send completes when the message has been handed to every targeted connection on this instance (and, with a
 /// backplane, to the backplane), not when the slowest connection has read it. It does not throw because one connection
 /// failed or vanished: such a connection is simply not counted in <see cref="PushResult.Reached"/>. The cancellation
-/// token cancels the call, and deliveries still waiting behind other sends on a connection.
+/// token cancels the call (nothing is sent when it is already cancelled; with a backplane, it stops waiting for it); once
+/// the call has returned, the message goes out to every connection it was queued for, whatever becomes of the token.
 /// </remarks>
 public readonly struct PushTarget
 {
@@ -42,6 +43,7 @@ public readonly struct PushTarget
     /// <param name="connectionIds">The ids of the connections to leave out.</param>
     /// <returns>The narrowed target.</returns>
     /// <exception cref="ArgumentException"><paramref name="connectionIds"/> is null or holds a null or empty id.</exception>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public PushTarget Except(params IEnumerable<string> connectionIds)
     {
         var more = PushKeys.Validate(connectionIds, nameof(connectionIds));
@@ -51,10 +53,11 @@ public readonly struct PushTarget
 
     /// <summary>Sends <paramref name="text"/> as one text message to every connection of the target.</summary>
     /// <param name="text">The text; it is encoded to UTF-8 once.</param>
-    /// <param name="cancellationToken">Cancels the call, and deliveries still waiting behind other sends.</param>
+    /// <param name="cancellationToken">Cancels the call; deliveries it queued are not taken back.</param>
     /// <returns>What the message reached.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="text"/> holds an unpaired surrogate (not encodable as UTF-8).</exception>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public ValueTask<PushResult> SendTextAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -64,9 +67,10 @@ public readonly struct PushTarget
 
     /// <summary>Sends already UTF-8 encoded text as one text message to every connection of the target.</summary>
     /// <param name="utf8Text">The UTF-8 bytes; they are copied once, so the caller may reuse its buffer when the call returns.</param>
-    /// <param name="cancellationToken">Cancels the call, and deliveries still waiting behind other sends.</param>
+    /// <param name="cancellationToken">Cancels the call; deliveries it queued are not taken back.</param>
     /// <returns>What the message reached.</returns>
     /// <exception cref="ArgumentException"><paramref name="utf8Text"/> is not valid UTF-8.</exception>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public ValueTask<PushResult> SendTextAsync(ReadOnlyMemory<byte> utf8Text, CancellationToken cancellationToken = default)
     {
         if (!Utf8.IsValid(utf8Text.Span))
@@ -80,13 +84,29 @@ public readonly struct PushTarget
 
     /// <summary>Sends <paramref name="data"/> as one binary message to every connection of the target.</summary>
     /// <param name="data">The bytes; they are copied once, so the caller may reuse its buffer when the call returns.</param>
-    /// <param name="cancellationToken">Cancels the call, and deliveries still waiting behind other sends.</param>
+    /// <param name="cancellationToken">Cancels the call; deliveries it queued are not taken back.</param>
     /// <returns>What the message reached.</returns>
+    /// <exception cref="InvalidOperationException">The target is <c>default(PushTarget)</c>, not one an <see cref="IWebSocketPush"/> made.</exception>
     public ValueTask<PushResult> SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var scope = Scope;
         return scope.SendAsync(this, data.ToArray(), WebSocketMessageType.Binary, cancellationToken);
     }
+
+    /// <summary>
+    /// Sends a message as it is, text or binary, to every connection of the target: for relaying what a connection sent,
+    /// <c>push.Group(room).Except(connection.Id).SendAsync(message)</c>.
+    /// </summary>
+    /// <param name="message">The message; its payload is copied once, so a received message's pooled buffer may be reused when the call returns.</param>
+    /// <param name="cancellationToken">Cancels the call; deliveries it queued are not taken back.</param>
+    /// <returns>What the message reached.</returns>
+    /// <exception cref="ArgumentException">A text <paramref name="message"/> is not valid UTF-8.</exception>
+    public ValueTask<PushResult> SendAsync(WebSocketMessage message, CancellationToken cancellationToken = default) => message.MessageType switch
+    {
+        WebSocketMessageType.Text => SendTextAsync(message.Payload, cancellationToken),
+        WebSocketMessageType.Binary => SendBinaryAsync(message.Payload, cancellationToken),
+        _ => throw new ArgumentException("The message is neither text nor binary.", nameof(message)),
+    };
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -28,6 +28,10 @@ public sealed class WebSocketHandlerOptions
     /// <summary>
     /// Gets or sets the most frames one message may be split into (default 4096), so that a stream of tiny or
     /// empty fragments cannot cost unbounded CPU. More closes the connection with 1009 (Message Too Big). Range: 1 or more.
+    /// The limit is exact: a message of this many frames is delivered, and one frame more is refused as soon as that
+    /// frame's header arrives, whatever the frames' sizes (empty ones count; control frames do not). The middleware
+    /// counts the frame headers in the connection's byte stream; on a server that brings its own WebSocket instead
+    /// (such as TestHost) it can only count the frame ends its receive calls show (see docs/limits-fragments.md).
     /// </summary>
     public int MaxFragmentsPerMessage { get; set; } = 4096;
 
@@ -54,6 +58,10 @@ public sealed class WebSocketHandlerOptions
     /// <summary>
     /// Gets or sets how long the server waits for the peer's close frame after sending its own, before it
     /// aborts the connection (default 5 seconds). Range: more than zero, at most 10 minutes.
+    /// When the server fails the connection because the peer broke the protocol or a limit (1002, 1007, 1008, 1009),
+    /// it does not wait for a close frame that may never come (it can sit inside a frame the peer declared and never
+    /// finished): it reads and discards what the peer still sends until the peer's close frame has gone by, the peer
+    /// is quiet for 250 ms or closes, or this timeout has passed, then closes TCP.
     /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -33,10 +33,10 @@ public static class WebSocketHandlerServiceCollectionExtensions
 
     /// <summary>
     /// Registers what pushing to WebSocket connections from anywhere needs: <see cref="IWebSocketPush{THandler}"/> for every
-    /// handler type, the default <see cref="IWebSocketUserIdProvider"/> (the NameIdentifier claim) and no backplane (this
-    /// instance only). <c>AddWebSocketHandler&lt;THandler&gt;()</c> calls it; call it yourself when your endpoints use handler
-    /// instances (<c>app.UseWebSocketHandler(path, new MyHandler())</c>). Register your own <see cref="IWebSocketUserIdProvider"/>
-    /// or <see cref="WebSocketBackplane"/> singleton to replace those. Calling it more than once changes nothing.
+    /// handler type. Unless you register your own <see cref="IWebSocketUserIdProvider"/> (in any order), user ids are the
+    /// upgrade request's NameIdentifier claim; unless you register a <see cref="WebSocketBackplane"/>, pushes reach this
+    /// instance only. <c>AddWebSocketHandler&lt;THandler&gt;()</c> calls it; call it yourself when your endpoints use handler
+    /// instances (<c>app.UseWebSocketHandler(path, new MyHandler())</c>). Calling it more than once changes nothing.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns>The service collection, for chaining.</returns>

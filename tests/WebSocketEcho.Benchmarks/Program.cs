@@ -8,6 +8,7 @@ using WebSocketEcho.Benchmarks.Micro;
 //   micro [...]       BenchmarkDotNet micro-benchmarks of the per-message path (in memory)
 //   baseline-server   the documentation's echo loop as a server (started by the load runner)
 //   lean-server       the leanest loop on the platform as a server (--candidate lean: calibration)
+//   garble-server     an echo server that garbles 1 reply in 1,000 (--candidate garble: the runner's self-test)
 //   fanout [...]      the fan-out runner: the middleware's push against SignalR (fanout --help)
 //   fanout-server     a fan-out server, --kind middleware or signalr (started by the fan-out runner)
 return args.FirstOrDefault() switch
@@ -15,6 +16,7 @@ return args.FirstOrDefault() switch
     "baseline-server" => await DocsEchoServer.RunAsync(args[1..]),
     "lean-server" => await DocsEchoServer.RunAsync(args[1..], lean: true),
     "lean-direct-server" => await DocsEchoServer.RunAsync(args[1..], lean: true, direct: true),
+    "garble-server" => await DocsEchoServer.RunAsync(args[1..], garble: true),
     "micro" => MicroBenchmarks.Run(args[1..]),
     "fanout" when args.Contains("--help") => FanoutHelp(),
     "fanout" => await FanoutRunner.RunAsync(args[1..]),

@@ -28,16 +28,7 @@ public sealed partial class ConsumerAppTests
 
         // Isolated package cache: the package can only come from this run's feed, never from an earlier run.
         var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = temp.Folder("packages") };
-        await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{_package.Feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """, Ct);
+        await ConsumerNuGetConfig.WriteAsync(project, _package.Feed, fallbackPackagesFolder: null, Ct);
 
         await DotNetCli.RunCheckedAsync(project, ["new", "web", "--name", "Consumer", "--output", project, "--no-update-check"], Timeouts.Command, environment, Ct);
         await DotNetCli.RunCheckedAsync(
@@ -69,6 +60,54 @@ public sealed partial class ConsumerAppTests
 
             Assert.Equal(0, await server.StopGracefullyAsync(Timeouts.AppStart));
         }
+
+        // The same app, now with the README's push and groups examples as written: the "Push from anywhere" program, the
+        // chat handler of "Write your own handler", and the room handler of "Groups", mapped as that section shows.
+        const string Usings = "using System.Net.WebSockets;\nusing WebSocketEcho.Middleware;\n\n";
+        var groups = ReadmeBlock("Groups");
+        var mapRooms = groups[..groups.IndexOf("public sealed class RoomHandler", StringComparison.Ordinal)].Trim();
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), ReadmeBlock("Push from anywhere").Replace("app.Run();", mapRooms + "\napp.Run();", StringComparison.Ordinal), Ct);
+        await File.WriteAllTextAsync(Path.Combine(project, "ChatHandler.cs"), Usings + ReadmeBlock("Write your own handler"), Ct);
+        await File.WriteAllTextAsync(Path.Combine(project, "RoomHandler.cs"), Usings + groups[groups.IndexOf("public sealed class RoomHandler", StringComparison.Ordinal)..], Ct);
+        build = await DotNetCli.RunCheckedAsync(project, ["build", "-c", "Release", "--no-restore", "--disable-build-servers"], Timeouts.Command, environment, Ct);
+        Assert.Empty(build.Warnings);
+
+        (server, address) = await ServerProcess.StartAsync("dotnet", [Path.Combine(output, "Consumer.dll")], project, Timeouts.AppStart, environment);
+        using (server)
+        {
+            using var alice = await ConnectAsync(address, "/chat");
+            using var bob = await ConnectAsync(address, "/chat");
+            await alice.SendAsync(Encoding.UTF8.GetBytes("hi from alice"), WebSocketMessageType.Text, true, Ct);
+            Assert.Equal("hi from alice", await ReceiveTextAsync(alice));
+            Assert.Equal("hi from alice", await ReceiveTextAsync(bob));
+
+            using var http = new HttpClient { BaseAddress = address };
+            using var announced = await http.PostAsync(new Uri("/announce?text=from%20HTTP", UriKind.Relative), content: null, Ct);
+            Assert.Equal(HttpStatusCode.Accepted, announced.StatusCode);
+            Assert.Equal("2", await announced.Content.ReadAsStringAsync(Ct));
+            Assert.Equal("from HTTP", await ReceiveTextAsync(alice));
+            Assert.Equal("from HTTP", await ReceiveTextAsync(bob));
+
+            using var blue1 = await ConnectAsync(address, "/rooms/blue");
+            using var blue2 = await ConnectAsync(address, "/rooms/blue");
+            using var red = await ConnectAsync(address, "/rooms/red");
+            await blue1.SendAsync(Encoding.UTF8.GetBytes("blue only"), WebSocketMessageType.Text, true, Ct);
+            await red.SendAsync(Encoding.UTF8.GetBytes("red only"), WebSocketMessageType.Text, true, Ct);
+            Assert.Equal("blue only", await ReceiveTextAsync(blue2));
+            await blue2.SendAsync(Encoding.UTF8.GetBytes("back to blue1"), WebSocketMessageType.Text, true, Ct);
+            Assert.Equal("back to blue1", await ReceiveTextAsync(blue1));   // not "red only", and not its own "blue only"
+
+            Assert.Equal(0, await server.StopGracefullyAsync(Timeouts.AppStart));
+        }
+    }
+
+    [Fact]
+    public void READMEs_push_and_groups_examples_are_the_ones_this_test_builds()
+    {
+        Assert.Contains("app.MapPost(\"/announce\"", ReadmeBlock("Push from anywhere"), StringComparison.Ordinal);
+        Assert.Contains("public sealed class ChatHandler", ReadmeBlock("Write your own handler"), StringComparison.Ordinal);
+        Assert.Contains("app.MapWebSocketHandler<RoomHandler>(\"/rooms/{room}\");", ReadmeBlock("Groups"), StringComparison.Ordinal);
+        Assert.Contains("public sealed class RoomHandler", ReadmeBlock("Groups"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -82,6 +121,30 @@ public sealed partial class ConsumerAppTests
 
     [GeneratedRegex(@"^## Use it in your app\s*$.*?^```csharp\s*$(?<code>.*?)^```\s*$", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex UsageSnippet();
+
+    /// <summary>The first C# block of the README's section <paramref name="heading"/>, verbatim.</summary>
+    private static string ReadmeBlock(string heading)
+    {
+        var match = new Regex($@"^## {Regex.Escape(heading)}\s*$.*?^```csharp\s*$(?<code>.*?)^```\s*$", RegexOptions.Multiline | RegexOptions.Singleline)
+            .Match(Repository.ReadFile("README.md"));
+        Assert.True(match.Success, $"README.md has no C# block under \"## {heading}\".");
+        return match.Groups["code"].Value.TrimStart('\r', '\n');
+    }
+
+    private static async Task<ClientWebSocket> ConnectAsync(Uri address, string path)
+    {
+        var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://{address.Authority}{path}"), Ct);
+        return client;
+    }
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket client)
+    {
+        var buffer = new byte[1024];
+        var result = await client.ReceiveAsync(buffer, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.True(result.EndOfMessage && result.MessageType == WebSocketMessageType.Text, $"Expected a whole text message, got {result.MessageType}.");
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
 
     /// <summary>The C# block of the README's "Use it in your app" section, verbatim.</summary>
     private static string ReadmeProgram()

@@ -15,14 +15,13 @@ namespace WebSocketEcho.Packaging.Tests;
 public sealed class NativeAotTests
 {
     private const string AllowedOrigin = "https://app.example.com";
-    private static readonly string[] s_libraryDirectories = ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu"];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Sample_published_with_PublishAot_has_no_warnings_serves_the_page_echoes_binds_origins_and_stops_on_SIGTERM_with_1001()
     {
-        RequireNativeToolchain();
+        NativeToolchain.Require();
         using var temp = new TempFolder("wse-aot");
         var publishDirectory = Path.Combine(temp.Path, "publish");
 
@@ -90,46 +89,7 @@ public sealed class NativeAotTests
         return client.HttpStatusCode;
     }
 
-    private static void RequireNativeToolchain()
-    {
-        var required = Environment.GetEnvironmentVariable("WSE_REQUIRE_AOT") == "1";
-        string? missing = null;
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.OSArchitecture != Architecture.X64)
-        {
-            missing = $"this test publishes for linux-x64 and runs the binary; this machine is {RuntimeInformation.RuntimeIdentifier}";
-        }
-        else if (FindOnPath("clang") is null)
-        {
-            missing = "Native AOT links with clang, which is not on PATH (apt-get install -y clang zlib1g-dev)";
-        }
-        else if (!ZlibDevelopmentFilesInstalled())
-        {
-            missing = "Native AOT links against zlib, whose development files are missing (apt-get install -y zlib1g-dev)";
-        }
-
-        if (missing is null)
-        {
-            return;
-        }
-
-        if (required)
-        {
-            Assert.Fail($"WSE_REQUIRE_AOT=1 but {missing}.");
-        }
-
-        Assert.Skip($"Skipped: {missing}. Set WSE_REQUIRE_AOT=1 to make this a failure.");
-    }
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, program))
-            .FirstOrDefault(File.Exists);
-
-    private static bool ZlibDevelopmentFilesInstalled() =>
-        s_libraryDirectories.Any(directory => File.Exists(Path.Combine(directory, "libz.so")) || File.Exists(Path.Combine(directory, "libz.a")));
-
-    private static bool IsElfExecutable(string path)
+    internal static bool IsElfExecutable(string path)
     {
         if (!File.Exists(path))
         {

@@ -30,6 +30,24 @@ public sealed class InfrastructureTests : IDisposable
         Assert.Null(ChromiumLocator.Find(null));
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void NginxServer_finds_the_first_executable_nginx_on_the_given_search_path_and_none_in_empty_folders()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("checks Unix execute bits");
+        }
+
+        var empty = Directory.CreateDirectory(Path.Combine(_root.FullName, "no-nginx")).FullName;
+        var notExecutable = CreateFile("nginx-plain", "nginx", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var nginx = CreateFile("sbin", "nginx", UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
+        Assert.Equal(nginx, NginxServer.Find(string.Join(Path.PathSeparator, empty, Path.GetDirectoryName(notExecutable), Path.GetDirectoryName(nginx))));
+        Assert.Null(NginxServer.Find(string.Join(Path.PathSeparator, empty, Path.GetDirectoryName(notExecutable))));
+        Assert.Null(NginxServer.Find(null));
+    }
+
     [Theory]
     [InlineData(null, false)]
     [InlineData("", false)]

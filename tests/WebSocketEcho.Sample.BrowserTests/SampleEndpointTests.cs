@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
-using System.Text;
 using WebSocketEcho.Sample.BrowserTests.Infrastructure;
 
 namespace WebSocketEcho.Sample.BrowserTests;
@@ -80,26 +79,9 @@ public sealed class SampleEndpointTests(SharedSampleServer sharedServer)
 
     private static async Task<string> EchoTextAsync(ClientWebSocket client, string text)
     {
-        await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, Ct);
-        var (type, payload) = await ReceiveAsync(client);
-        Assert.Equal(WebSocketMessageType.Text, type);
-        return Encoding.UTF8.GetString(payload);
+        await client.SendTextAsync(text, Ct);
+        return await client.ReceiveTextAsync(Ct);
     }
 
-    private static async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync(ClientWebSocket client)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        using var message = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            var result = await client.ReceiveAsync(buffer, timeout.Token);
-            message.Write(buffer, 0, result.Count);
-            if (result.EndOfMessage)
-            {
-                return (result.MessageType, message.ToArray());
-            }
-        }
-    }
+    private static Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync(ClientWebSocket client) => client.ReceiveMessageAsync(Ct);
 }

@@ -5,7 +5,7 @@ using WebSocketEcho.Sample.BrowserTests.Infrastructure;
 namespace WebSocketEcho.Sample.BrowserTests;
 
 /// <summary>
-/// The sample's socket scheduling (README, "Performance"): inline socket completions from appsettings.json, turned off
+/// The sample's socket scheduling (docs/performance.md): inline socket completions from appsettings.json, turned off
 /// by configuration, and an operator's own <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> always wins. Each case
 /// starts its own sample process (the runtime reads the switch once per process) and echoes through it.
 /// </summary>

@@ -36,6 +36,9 @@ internal sealed class MessagePump
         var started = Stopwatch.GetTimestamp();
         var endpoint = _endpoint;
         var countedActive = false;
+
+        // The handler hears of the connection's end only if it heard of its start (the user id lookup comes first).
+        var handlerConnected = false;
         if (!_registry.Add(connection))
         {
             connection.CloseForShutdown();
@@ -52,7 +55,8 @@ internal sealed class MessagePump
                 // Reachable by push (by id and user) before the handler hears of it, so OnConnectedAsync can join groups.
                 await endpoint.Push.RegisterAsync(connection).ConfigureAwait(false);
                 callback = nameof(IMessageHandler.OnConnectedAsync);
-                await _handler.OnConnectedAsync(connection).ConfigureAwait(false);
+                handlerConnected = true;
+                await TracedCallbacks.OnConnectedAsync(_handler, connection, endpoint).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -99,7 +103,10 @@ internal sealed class MessagePump
             var outcome = connection.Outcome;
             try
             {
-                await _handler.OnDisconnectedAsync(connection, outcome).ConfigureAwait(false);
+                if (handlerConnected)
+                {
+                    await TracedCallbacks.OnDisconnectedAsync(_handler, connection, outcome, endpoint).ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {
@@ -139,13 +146,14 @@ internal sealed class MessagePump
         }
 
         var type = result.MessageType;
+        var message = connection.StartMessage();
         var buffer = Array.Empty<byte>();
         var length = 0;
         var outcome = ReceiveOutcome.Complete;
         if (!result.EndOfMessage)
         {
             buffer = pool.Rent(settings.ReceiveBufferSize);
-            var boundaries = 0;
+            var frameEnds = 0;
             try
             {
                 while (true)
@@ -178,14 +186,15 @@ internal sealed class MessagePump
                                 break;
                             }
 
-                            if (result.EndOfMessage)
+                            // An empty frame: its end is seen.
+                            if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage, ref frameEnds))
                             {
+                                outcome = ReceiveOutcome.TooManyFragments;
                                 break;
                             }
 
-                            if (++boundaries >= settings.MaxFragmentsPerMessage)
+                            if (result.EndOfMessage)
                             {
-                                outcome = ReceiveOutcome.TooManyFragments;
                                 break;
                             }
 
@@ -208,15 +217,16 @@ internal sealed class MessagePump
                     }
 
                     length += result.Count;
-                    if (result.EndOfMessage)
+
+                    // Without the transport's count: the platform returns early only at the end of a frame.
+                    if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage && result.Count < requested, ref frameEnds))
                     {
+                        outcome = ReceiveOutcome.TooManyFragments;
                         break;
                     }
 
-                    // The platform returns early only at the end of a frame: count frame boundaries.
-                    if (result.Count < requested && ++boundaries >= settings.MaxFragmentsPerMessage)
+                    if (result.EndOfMessage)
                     {
-                        outcome = ReceiveOutcome.TooManyFragments;
                         break;
                     }
                 }
@@ -252,7 +262,7 @@ internal sealed class MessagePump
         Exception? failure = null;
         try
         {
-            await _handler.OnMessageAsync(connection, new WebSocketMessage(type, buffer.AsMemory(0, length))).ConfigureAwait(false);
+            await TracedCallbacks.OnMessageAsync(_handler, connection, new WebSocketMessage(type, buffer.AsMemory(0, length)), _endpoint).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -298,11 +308,12 @@ internal sealed class MessagePump
     /// <summary>
     /// After the server started closing, keep reading (and discarding) until the peer's close frame arrives, so
     /// the server closes TCP only after a complete handshake. The endpoint's heartbeat aborts after CloseTimeout.
+    /// Not when the server failed the connection: it lingers instead (<see cref="WebSocketConnection.AwaitsPeerClose"/>).
     /// </summary>
     private async Task FinishCloseHandshakeAsync(WebSocketConnection connection)
     {
         var socket = connection.Socket;
-        if (!connection.CloseStarted)
+        if (!connection.AwaitsPeerClose)
         {
             return;
         }

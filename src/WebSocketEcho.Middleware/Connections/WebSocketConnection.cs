@@ -19,9 +19,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 {
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>How long a lingering close waits for more bytes from a peer that broke the protocol.</summary>
+    /// <summary>How long a lingering close waits for more bytes from a peer whose connection the server failed.</summary>
     private static readonly TimeSpan s_lingerQuietPeriod = TimeSpan.FromMilliseconds(250);
-    private const int LingerMaxBytes = 1024 * 1024;
+
+    /// <summary>The most bytes (at least; MaxMessageSize if larger) a lingering close reads and discards.</summary>
+    private const int LingerMaxBytes = 64 * 1024 * 1024;
 
     /// <summary>The ConnectionClosed source of every connection that ended before anyone asked for it: already cancelled.</summary>
     private static readonly CancellationTokenSource s_endedSource = CreateEndedSource();
@@ -39,10 +41,13 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     private long _sendStartedAt;
     private long _lastReceiveAt;
     private long _closeStartedAt;
+    private long _messagesStarted;
     private int _closeStarted;
     private int _closeTimedOut;
     private volatile bool _peerClosed;
     private volatile bool _transportFailed;
+    private volatile bool _failing;
+    private volatile bool _lingering;
     private volatile bool _ended;
 
     public WebSocketConnection(HttpContext httpContext, WebSocket socket, TransportStream? transport, LifetimeGate? lifetime, EndpointContext endpoint)
@@ -88,6 +93,14 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
     /// <summary>Gets a value indicating whether the server has started (or answered) the close handshake.</summary>
     internal bool CloseStarted => Volatile.Read(ref _closeStarted) != 0;
+
+    /// <summary>
+    /// Gets a value indicating whether the server waits for the peer's close frame now that it has started closing.
+    /// Not when it failed the connection (RFC 6455 section 7.1.7: the peer broke the protocol or a limit, 1002, 1007,
+    /// 1008 or 1009) and sees the transport: that peer's close frame may never come (it can sit inside a frame the
+    /// peer declared and never finishes), so the connection lingers briefly instead (<see cref="EndAsync"/>).
+    /// </summary>
+    internal bool AwaitsPeerClose => CloseStarted && !(_failing && _transport is not null);
 
     /// <summary>Gets how the connection ended, or is ending; <see cref="DisconnectReason.ConnectionLost"/> if nothing was recorded.</summary>
     internal DisconnectInfo Outcome =>
@@ -167,14 +180,14 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     /// starts closing it with 1008). A queued send that fails later is logged at Debug; the connection's end is recorded
     /// by its own paths. <paramref name="payload"/> must stay unchanged until the send completes.
     /// </summary>
-    internal bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken)
+    internal bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type)
     {
         if (CloseStarted || _ended)
         {
             return false;
         }
 
-        var send = SendAsync(payload, type, cancellationToken);
+        var send = SendAsync(payload, type, CancellationToken.None);
         if (send.IsCompletedSuccessfully)
         {
             send.GetAwaiter().GetResult();
@@ -187,7 +200,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
             {
                 send.GetAwaiter().GetResult();
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            catch (WebSocketException)
             {
                 // Refused: the connection is closing, gone or too slow; it is not counted as reached.
             }
@@ -209,9 +222,21 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
 
         Volatile.Write(ref _closeStartedAt, Now());
+        _failing = outcome.Reason is DisconnectReason.ProtocolError or DisconnectReason.MessageTooBig or DisconnectReason.SlowConsumer;
         var send = SendCloseFrameAsync(outcome.CloseStatus ?? WebSocketCloseStatus.NormalClosure, outcome.CloseStatusDescription, cancellationToken);
         Volatile.Write(ref _closeFrameSend, send);
-        await send.ConfigureAwait(false);
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_failing)
+            {
+                // The receive loop may be waiting for a peer that sends nothing (the close came from a send): end that wait.
+                _transport?.StopReads();
+            }
+        }
     }
 
     /// <summary>The peer's close frame arrived: answer it with the same status (RFC 6455 section 5.5.1) unless the server closed first.</summary>
@@ -295,11 +320,32 @@ internal sealed class WebSocketConnection : IWebSocketConnection
     /// <summary>Notes that a data frame arrived (for the idle timeout).</summary>
     internal void Touch() => Volatile.Write(ref _lastReceiveAt, Now());
 
+    /// <summary>Notes that a data message starts arriving and returns its number (1 for the first); only the receive loop calls it.</summary>
+    internal long StartMessage() => ++_messagesStarted;
+
+    /// <summary>
+    /// Finds out whether message <paramref name="message"/> (see <see cref="StartMessage"/>) has more frames than
+    /// MaxFragmentsPerMessage. Exact where the transport is seen: its frame headers are counted as the platform reads
+    /// them. Otherwise (a server that brings its own WebSocket, such as TestHost) it counts the frame ends the receive
+    /// results reveal, <paramref name="frameEnded"/>, in <paramref name="frameEnds"/>.
+    /// </summary>
+    internal bool HasTooManyFragments(long message, bool frameEnded, ref int frameEnds)
+    {
+        if (_transport is not null)
+        {
+            var over = _transport.FirstMessageOverFragmentLimit;
+            return over != 0 && over <= message;
+        }
+
+        return frameEnded && ++frameEnds >= _endpoint.Settings.MaxFragmentsPerMessage;
+    }
+
     /// <summary>Enforces the send, close and idle timeouts; called by the endpoint's heartbeat.</summary>
     internal void OnHeartbeat(long now)
     {
-        if (_ended)
+        if (_ended || _lingering)
         {
+            // A lingering close bounds itself; an abort now would end it with a TCP reset.
             return;
         }
 
@@ -346,9 +392,11 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         Observe(StartCloseAsync(new DisconnectInfo(DisconnectReason.ServerShutdown, WebSocketCloseStatus.EndpointUnavailable, "Server shutting down", null)));
 
     /// <summary>
-    /// Ends the transport: when our close frame went unanswered (a protocol error), first drains what the peer still
-    /// sends so the close frame is not lost to a TCP reset; then disposes the socket without letting the platform turn
-    /// that into an abort, so TCP ends with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
+    /// Ends the transport: when our close frame went unanswered (the server failed the connection), first lingers:
+    /// drains what the peer still sends until its close frame has gone by, it goes quiet for 250 ms, it closes, or
+    /// CloseTimeout has passed (a client that sends a whole oversized message before it reads needs the time), so the
+    /// close frame is not lost to a TCP reset; then disposes the socket without letting the platform turn that into an
+    /// abort, so TCP ends with a FIN once the request ends. Then fires <see cref="ConnectionClosed"/>.
     /// </summary>
     internal async Task EndAsync()
     {
@@ -368,13 +416,18 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         // A close frame went out but the peer's never came back (a protocol error, or one met while waiting for it):
         // bytes the peer is still sending would make closing TCP send a reset, which can destroy our close frame
         // before the peer reads it. (After an abort the transport is disposed and this returns at once.)
-        if (_transport is { CloseStatusWritten: not null } && !_peerClosed)
+        if (_transport is { CloseStatusWritten: { } written } && !_peerClosed)
         {
             var settings = _endpoint.Settings;
-            await _transport.DrainAsync(
+            _lingering = true;
+            var stillSending = await _transport.DrainAsync(
                 s_lingerQuietPeriod < settings.CloseTimeout ? s_lingerQuietPeriod : settings.CloseTimeout,
                 settings.CloseTimeout,
-                LingerMaxBytes).ConfigureAwait(false);
+                Math.Max(settings.MaxMessageSize, LingerMaxBytes)).ConfigureAwait(false);
+            if (stillSending)
+            {
+                Log.ClosedWhileStillSending(_endpoint.Logger, Id, written);
+            }
         }
 
         _ended = true;
@@ -404,6 +457,15 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         new(WebSocketError.InvalidState, "The WebSocket connection is closing or closed; no more messages can be sent.");
 
     /// <summary>Finds the platform's keep-alive timeout error in <paramref name="error"/>, or returns null.</summary>
+    /// <remarks>
+    /// The platform gives that error no code of its own (it is <see cref="WebSocketError.Faulted"/>, like a protocol
+    /// error), so it is recognised by its message, which names the option: "The WebSocket didn't receive a Pong frame in
+    /// response to a Ping frame within the configured KeepAliveTimeout". It is thrown by
+    /// <c>ManagedWebSocket.KeepAlivePingHeartBeat</c> in
+    /// https://github.com/dotnet/runtime/blob/main/src/libraries/System.Net.WebSockets/src/System/Net/WebSockets/ManagedWebSocket.KeepAlive.cs
+    /// (added by https://github.com/dotnet/runtime/pull/105841; the message is shown in
+    /// https://learn.microsoft.com/dotnet/fundamentals/networking/websockets). The keep-alive tests notice if it changes.
+    /// </remarks>
     private static WebSocketException? FindKeepAliveTimeoutError(Exception? error) => error switch
     {
         null => null,
@@ -462,8 +524,9 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         {
             await send.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex)
         {
+            // The connection ended (or failed) before this delivery's turn; its end is recorded by its own paths.
             Log.PushNotSent(_endpoint.Logger, Id, ex.Message);
         }
     }

@@ -85,4 +85,10 @@ internal static partial class Log
 
     public static void ProtocolError(ILogger logger, string connectionId, WebSocketCloseStatus? status, Exception error) =>
         ProtocolError(logger, connectionId, (int?)status, error.Message);
+
+    public static void ClosedWhileStillSending(ILogger logger, string connectionId, WebSocketCloseStatus status) =>
+        ClosedWhileStillSending(logger, connectionId, (int)status);
+
+    [LoggerMessage(40, LogLevel.Debug, "WebSocket connection {ConnectionId} was still sending when the server stopped lingering after failing it with {CloseStatus}; TCP was closed anyway, so a peer that had not read the close frame yet may see a reset instead.", EventName = "ClosedWhileStillSending")]
+    public static partial void ClosedWhileStillSending(ILogger logger, string connectionId, int closeStatus);
 }

@@ -96,7 +96,7 @@ internal sealed class WebSocketMetrics
             var tags = new TagList
             {
                 { EndpointTag, endpoint },
-                { "websocket.disconnect.reason", s_reasonNames[(int)info.Reason] },
+                { "websocket.disconnect.reason", ReasonName(info.Reason) },
             };
 
             // Only connections that exchanged a close frame have a status; the others carry no status tag (not a null one).
@@ -189,14 +189,22 @@ internal sealed class WebSocketMetrics
         }
     }
 
-    private static KeyValuePair<string, object?> TargetTag(PushTargetKind kind) => new(TargetTagName, kind switch
+    /// <summary>Gets the <c>websocket.disconnect.reason</c> value of <paramref name="reason"/>; traces use the same.</summary>
+    public static string ReasonName(DisconnectReason reason) => s_reasonNames[(int)reason];
+
+    /// <summary>Gets the <c>websocket.push.target</c> value of <paramref name="kind"/>; traces use the same.</summary>
+    public static string TargetName(PushTargetKind kind) => kind switch
     {
         PushTargetKind.All => "all",
         PushTargetKind.Connections => "connections",
         PushTargetKind.Users => "users",
         _ => "groups",
-    });
+    };
 
-    private static KeyValuePair<string, object?> TypeTag(WebSocketMessageType type) =>
-        new(MessageTypeTag, type == WebSocketMessageType.Text ? "text" : "binary");
+    /// <summary>Gets the <c>websocket.message.type</c> value of <paramref name="type"/>; traces use the same.</summary>
+    public static string TypeName(WebSocketMessageType type) => type == WebSocketMessageType.Text ? "text" : "binary";
+
+    private static KeyValuePair<string, object?> TargetTag(PushTargetKind kind) => new(TargetTagName, TargetName(kind));
+
+    private static KeyValuePair<string, object?> TypeTag(WebSocketMessageType type) => new(MessageTypeTag, TypeName(type));
 }

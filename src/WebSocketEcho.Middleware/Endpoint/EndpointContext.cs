@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace WebSocketEcho.Middleware;
 
-/// <summary>What every connection of one endpoint shares: its name, settings, logger, metrics, buffer pool and push scope.</summary>
+/// <summary>What every connection of one endpoint shares: its name, settings, logger, metrics, activity names, buffer pool and push scope.</summary>
 internal sealed class EndpointContext
 {
     public EndpointContext(string name, EndpointSettings settings, ILogger logger, WebSocketMetrics metrics, ArrayPool<byte> pool, PushScope push)
@@ -14,6 +14,7 @@ internal sealed class EndpointContext
         Logger = logger;
         Metrics = metrics;
         Pool = pool;
+        SpanNames = new EndpointSpanNames(name);
     }
 
     /// <summary>Gets the endpoint's path or route pattern, used in logs and as the <c>websocket.endpoint</c> metric tag.</summary>
@@ -26,6 +27,9 @@ internal sealed class EndpointContext
     public WebSocketMetrics Metrics { get; }
 
     public ArrayPool<byte> Pool { get; }
+
+    /// <summary>Gets the display names of the endpoint's activities.</summary>
+    public EndpointSpanNames SpanNames { get; }
 
     /// <summary>Gets the push scope the endpoint's connections join: the one of its handler type.</summary>
     public PushScope Push { get; }

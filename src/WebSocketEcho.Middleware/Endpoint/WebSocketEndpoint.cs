@@ -54,7 +54,7 @@ internal sealed class WebSocketEndpoint
                 return RefuseAsync(context, refusal);
             }
 
-            var capture = new TransportCapture(upgrade, connect);
+            var capture = new TransportCapture(upgrade, connect, _endpoint.Settings.MaxFragmentsPerMessage);
             if (upgrade is not null)
             {
                 features.Set<IHttpUpgradeFeature>(capture);

@@ -10,6 +10,14 @@ namespace WebSocketEcho.Middleware;
 /// (<see cref="IgnoreAborts"/>), such aborts are ignored and the server closes TCP with a FIN when the request ends.
 /// Explicit aborts before that (<c>IWebSocketConnection.Abort</c>, the send timeout) still reach the server.
 /// </summary>
+/// <remarks>
+/// The platform behaviour worked around: ASP.NET Core's <c>AbortStream</c> calls <c>HttpContext.Abort()</c> when the
+/// WebSocket disposes its stream in the Aborted state,
+/// https://github.com/dotnet/aspnetcore/blob/main/src/Middleware/WebSockets/src/AbortStream.cs (added by
+/// https://github.com/dotnet/aspnetcore/pull/57293, itself a workaround for
+/// https://github.com/dotnet/runtime/issues/44272: <c>WebSocket.Abort</c> does not interrupt a pending receive); and
+/// Kestrel closes an aborted connection with a reset since https://github.com/dotnet/aspnetcore/pull/49927.
+/// </remarks>
 internal sealed class LifetimeGate : IHttpRequestLifetimeFeature
 {
     private readonly IHttpRequestLifetimeFeature _inner;

@@ -6,15 +6,28 @@ namespace WebSocketEcho.Middleware;
 /// Stands in for the server's upgrade features (HTTP/1.1 <c>Upgrade</c> and HTTP/2 extended CONNECT) during one
 /// handshake, so that the platform's WebSocket is created over a <see cref="TransportStream"/>.
 /// </summary>
+/// <remarks>
+/// The platform behaviour worked around: ASP.NET Core's WebSocket middleware creates the WebSocket straight over the
+/// upgraded stream and never exposes it
+/// (https://github.com/dotnet/aspnetcore/blob/main/src/Middleware/WebSockets/src/WebSocketMiddleware.cs,
+/// <c>UpgradeHandshake.AcceptAsync</c>), and the WebSocket does not say which close status it sent when it failed a
+/// connection: <c>ManagedWebSocket.CloseWithReceiveErrorAndThrowAsync</c> in
+/// https://github.com/dotnet/runtime/blob/main/src/libraries/System.Net.WebSockets/src/System/Net/WebSockets/ManagedWebSocket.cs
+/// sends 1002 or 1007 and throws a <c>WebSocketException</c> with the same code (<c>Faulted</c>) for both, while
+/// <c>WebSocket.CloseStatus</c> only ever reports the peer's status. Nor does it count frames, linger, or end a pending
+/// receive without an abort (https://github.com/dotnet/runtime/issues/44272). Capturing the stream gives all of these.
+/// </remarks>
 internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConnectFeature
 {
     private readonly IHttpUpgradeFeature? _upgrade;
     private readonly IHttpExtendedConnectFeature? _connect;
+    private readonly int _maxFragmentsPerMessage;
 
-    public TransportCapture(IHttpUpgradeFeature? upgrade, IHttpExtendedConnectFeature? connect)
+    public TransportCapture(IHttpUpgradeFeature? upgrade, IHttpExtendedConnectFeature? connect, int maxFragmentsPerMessage)
     {
         _upgrade = upgrade;
         _connect = connect;
+        _maxFragmentsPerMessage = maxFragmentsPerMessage;
     }
 
     /// <summary>Gets the transport once the connection has been upgraded.</summary>
@@ -29,7 +42,7 @@ internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConne
     public async Task<Stream> UpgradeAsync()
     {
         var stream = await (_upgrade ?? throw new InvalidOperationException("The request cannot be upgraded.")).UpgradeAsync().ConfigureAwait(false);
-        return Transport = new TransportStream(stream);
+        return Transport = new TransportStream(stream, _maxFragmentsPerMessage);
     }
 
     /// <summary>
@@ -54,6 +67,6 @@ internal sealed class TransportCapture : IHttpUpgradeFeature, IHttpExtendedConne
     public async ValueTask<Stream> AcceptAsync()
     {
         var stream = await (_connect ?? throw new InvalidOperationException("The request is not an extended CONNECT.")).AcceptAsync().ConfigureAwait(false);
-        return Transport = new TransportStream(stream);
+        return Transport = new TransportStream(stream, _maxFragmentsPerMessage);
     }
 }

@@ -95,21 +95,59 @@ internal sealed class PushHubs
         }
     }
 
-    /// <summary>Lets a backplane's subscription change run in the background; a failure is logged, never thrown.</summary>
-    public void ObserveInterest(ValueTask change)
+    /// <summary>
+    /// Awaits the backplane's subscription to a key this instance now cares about. A backplane that fails (it should not)
+    /// is logged as event 20 and never fails the connection or the group change: delivery on this instance goes on.
+    /// </summary>
+    public ValueTask AddInterestAsync(string scope, PushTargetKind kind, string key, CancellationToken cancellationToken)
     {
-        if (change.IsCompletedSuccessfully)
+        ValueTask adding;
+        try
         {
-            change.GetAwaiter().GetResult();
+            adding = Backplane.OnInterestAddedAsync(scope, kind, key, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            Log.BackplaneFailed(Logger, ex, nameof(WebSocketBackplane.OnInterestAddedAsync), scope);
+            return default;
+        }
+
+        return adding.IsCompletedSuccessfully ? default : ObserveAsync(adding, nameof(WebSocketBackplane.OnInterestAddedAsync), scope);
+    }
+
+    /// <summary>Tells the backplane, in the background, that this instance now cares about a key; a failure is logged (event 20), never thrown.</summary>
+    public void AddInterestInBackground(string scope, PushTargetKind kind, string key)
+    {
+        var adding = AddInterestAsync(scope, kind, key, CancellationToken.None);
+        if (!adding.IsCompleted)
+        {
+            _ = adding.AsTask();
+        }
+    }
+
+    /// <summary>Tells the backplane, in the background, that this instance no longer cares about a key; a failure is logged (event 20), never thrown.</summary>
+    public void RemoveInterestInBackground(string scope, PushTargetKind kind, string key)
+    {
+        ValueTask removing;
+        try
+        {
+            removing = Backplane.OnInterestRemovedAsync(scope, kind, key, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Log.BackplaneFailed(Logger, ex, nameof(WebSocketBackplane.OnInterestRemovedAsync), scope);
             return;
         }
 
-        _ = ObserveInterestAsync(change);
+        if (!removing.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(removing, nameof(WebSocketBackplane.OnInterestRemovedAsync), scope).AsTask();
+        }
     }
 
     internal static string ScopeName(Type handlerType) => handlerType.FullName ?? handlerType.Name;
 
-    private async Task ObserveInterestAsync(ValueTask change)
+    private async ValueTask ObserveAsync(ValueTask change, string operation, string scope)
     {
         try
         {
@@ -117,7 +155,8 @@ internal sealed class PushHubs
         }
         catch (Exception ex)
         {
-            Log.BackplaneFailed(Logger, ex, "subscription change", "(any)");
+            // Cancellation included: the connection ended, or the caller gave up; the membership stands either way.
+            Log.BackplaneFailed(Logger, ex, operation, scope);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 
@@ -45,7 +46,7 @@ internal sealed class PushScope
     {
         if (Interlocked.Increment(ref _endpoints) == 1)
         {
-            _hubs.ObserveInterest(_hubs.Backplane.OnInterestAddedAsync(Name, PushTargetKind.All, string.Empty, CancellationToken.None));
+            _hubs.AddInterestInBackground(Name, PushTargetKind.All, string.Empty);
         }
     }
 
@@ -64,7 +65,7 @@ internal sealed class PushScope
             }
         }
 
-        return newUser ? _hubs.Backplane.OnInterestAddedAsync(Name, PushTargetKind.Users, userId!, connection.ConnectionClosed) : default;
+        return newUser ? _hubs.AddInterestAsync(Name, PushTargetKind.Users, userId!, connection.ConnectionClosed) : default;
     }
 
     /// <summary>Forgets an ended connection: its id, its user, all its groups. Idempotent.</summary>
@@ -102,7 +103,7 @@ internal sealed class PushScope
 
         if (goneUser is not null)
         {
-            _hubs.ObserveInterest(_hubs.Backplane.OnInterestRemovedAsync(Name, PushTargetKind.Users, goneUser, CancellationToken.None));
+            _hubs.RemoveInterestInBackground(Name, PushTargetKind.Users, goneUser);
         }
 
         if (goneGroups is not null)
@@ -110,13 +111,54 @@ internal sealed class PushScope
             _hubs.Metrics.GroupsChanged(Name, -goneGroups.Count);
             foreach (var group in goneGroups)
             {
-                _hubs.ObserveInterest(_hubs.Backplane.OnInterestRemovedAsync(Name, PushTargetKind.Groups, group, CancellationToken.None));
+                _hubs.RemoveInterestInBackground(Name, PushTargetKind.Groups, group);
             }
         }
     }
 
-    /// <summary>Delivers to this instance's connections, then hands the message to the backplane for the others.</summary>
+    /// <summary>
+    /// Delivers to this instance's connections, then hands the message to the backplane for the others; in an activity
+    /// (a child of the caller's) when the source <c>WebSocketEcho.Middleware</c> has listeners.
+    /// </summary>
     public ValueTask<PushResult> SendAsync(in PushTarget target, byte[] payload, WebSocketMessageType type, CancellationToken cancellationToken)
+    {
+        if (!WebSocketActivitySource.Source.HasListeners())
+        {
+            return SendUntracedAsync(target, payload, type, cancellationToken);
+        }
+
+        var caller = Activity.Current;
+        var activity = WebSocketActivitySource.StartPush(Name, target.Kind, type, payload.Length);
+        if (activity is null)
+        {
+            return SendUntracedAsync(target, payload, type, cancellationToken);
+        }
+
+        ValueTask<PushResult> sending;
+        try
+        {
+            sending = SendUntracedAsync(target, payload, type, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            WebSocketActivitySource.SetError(activity, ex);
+            activity.Stop();
+            throw;
+        }
+
+        if (sending.IsCompletedSuccessfully)
+        {
+            WebSocketActivitySource.SetPushResult(activity, sending.Result);
+            activity.Stop();
+            return sending;
+        }
+
+        // The backplane is still publishing: the activity ends when it has, and the caller's current activity is its own again.
+        Activity.Current = caller;
+        return EndPushActivityAsync(activity, sending);
+    }
+
+    private ValueTask<PushResult> SendUntracedAsync(in PushTarget target, byte[] payload, WebSocketMessageType type, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var kind = target.Kind;
@@ -125,10 +167,11 @@ internal sealed class PushScope
         if (kind != PushTargetKind.All && keys.Length == 0)
         {
             // An empty list of connections, users or groups: nobody to reach, here or elsewhere.
+            _hubs.Metrics.Pushed(Name, kind, 0);
             return ValueTask.FromResult(new PushResult(0, BackplaneDelivery.None));
         }
 
-        var reached = DeliverLocal(kind, keys, excluded, payload, type, cancellationToken, out var remoteConnections);
+        var reached = DeliverLocal(kind, keys, excluded, payload, type, out var remoteConnections);
         _hubs.Metrics.Pushed(Name, kind, reached);
 
         var backplane = _hubs.Backplane;
@@ -156,7 +199,7 @@ internal sealed class PushScope
     {
         var keys = message.Keys as string[] ?? [.. message.Keys];
         var excluded = message.ExcludedConnectionIds as string[] ?? [.. message.ExcludedConnectionIds];
-        var reached = DeliverLocal(message.TargetKind, keys, excluded, message.Payload, message.MessageType, CancellationToken.None, out _);
+        var reached = DeliverLocal(message.TargetKind, keys, excluded, message.Payload, message.MessageType, out _);
         _hubs.Metrics.DeliveredFromBackplane(Name, message.TargetKind, reached);
         return reached;
     }
@@ -223,11 +266,11 @@ internal sealed class PushScope
         _hubs.Metrics.GroupsChanged(Name, join ? 1 : -1);
         if (!join)
         {
-            _hubs.ObserveInterest(_hubs.Backplane.OnInterestRemovedAsync(Name, PushTargetKind.Groups, groupName, CancellationToken.None));
+            _hubs.RemoveInterestInBackground(Name, PushTargetKind.Groups, groupName);
             return ValueTask.FromResult(true);
         }
 
-        var subscribing = _hubs.Backplane.OnInterestAddedAsync(Name, PushTargetKind.Groups, groupName, cancellationToken);
+        var subscribing = _hubs.AddInterestAsync(Name, PushTargetKind.Groups, groupName, cancellationToken);
         return subscribing.IsCompletedSuccessfully ? ValueTask.FromResult(true) : AwaitSubscriptionAsync(subscribing);
     }
 
@@ -257,6 +300,25 @@ internal sealed class PushScope
         }
     }
 
+    private static async ValueTask<PushResult> EndPushActivityAsync(Activity activity, ValueTask<PushResult> sending)
+    {
+        try
+        {
+            var result = await sending.ConfigureAwait(false);
+            WebSocketActivitySource.SetPushResult(activity, result);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            WebSocketActivitySource.SetError(activity, ex);
+            throw;
+        }
+        finally
+        {
+            activity.Stop();
+        }
+    }
+
     private static async ValueTask<bool> AwaitSubscriptionAsync(ValueTask subscribing)
     {
         await subscribing.ConfigureAwait(false);
@@ -273,7 +335,6 @@ internal sealed class PushScope
         string[] excluded,
         ReadOnlyMemory<byte> payload,
         WebSocketMessageType type,
-        CancellationToken cancellationToken,
         out List<string>? remoteConnections)
     {
         remoteConnections = null;
@@ -284,7 +345,7 @@ internal sealed class PushScope
             case PushTargetKind.All:
                 foreach (var pair in _connections)
                 {
-                    reached += Deliver(pair.Value, filter, payload, type, cancellationToken);
+                    reached += Deliver(pair.Value, filter, payload, type);
                 }
 
                 break;
@@ -294,9 +355,9 @@ internal sealed class PushScope
                 {
                     if (_connections.TryGetValue(id, out var connection))
                     {
-                        reached += Deliver(connection, filter, payload, type, cancellationToken);
+                        reached += Deliver(connection, filter, payload, type);
                     }
-                    else if (IsRemoteId(id))
+                    else if (IsRemoteId(id) && _hubs.Backplane is not InProcessBackplane)
                     {
                         (remoteConnections ??= []).Add(id);
                     }
@@ -316,7 +377,7 @@ internal sealed class PushScope
                     {
                         foreach (var member in members)
                         {
-                            reached += Deliver(member, filter, payload, type, cancellationToken);
+                            reached += Deliver(member, filter, payload, type);
                         }
                     }
 
@@ -336,7 +397,7 @@ internal sealed class PushScope
                     {
                         if (seen.Add(member))
                         {
-                            reached += Deliver(member, filter, payload, type, cancellationToken);
+                            reached += Deliver(member, filter, payload, type);
                         }
                     }
                 }
@@ -347,6 +408,8 @@ internal sealed class PushScope
         return reached;
     }
 
-    private static int Deliver(WebSocketConnection connection, in ExclusionFilter filter, ReadOnlyMemory<byte> payload, WebSocketMessageType type, CancellationToken cancellationToken) =>
-        !filter.Excludes(connection.Id) && connection.TryPush(payload, type, cancellationToken) ? 1 : 0;
+    // Queued deliveries are not tied to the caller's token: once the call has returned, its message goes out to everyone
+    // it was queued for (a sender that leaves, or a request that ends, does not take its last message back).
+    private static int Deliver(WebSocketConnection connection, in ExclusionFilter filter, ReadOnlyMemory<byte> payload, WebSocketMessageType type) =>
+        !filter.Excludes(connection.Id) && connection.TryPush(payload, type) ? 1 : 0;
 }

@@ -13,11 +13,12 @@ namespace WebSocketEcho.Benchmarks.Baseline;
 /// The baseline server (<c>baseline-server</c> mode): the same slim host as the sample, <c>app.UseWebSockets()</c>
 /// and the documentation's loop at <c>/echo</c>. Started by the load runner as its own process. With
 /// <paramref name="lean"/> (<c>lean-server</c> mode) it runs <see cref="Micro.LeanEchoLoop"/> instead: the floor any
-/// loop on the platform can reach, to calibrate what the middleware's ratio could be.
+/// loop on the platform can reach, to calibrate what the middleware's ratio could be. With <paramref name="garble"/>
+/// (<c>garble-server</c> mode) it runs <see cref="SelfTest.GarblingEchoLoop"/>: wrong replies, for the runner's self-test.
 /// </summary>
 internal static class DocsEchoServer
 {
-    public static async Task<int> RunAsync(string[] args, bool lean = false, bool direct = false)
+    public static async Task<int> RunAsync(string[] args, bool lean = false, bool direct = false, bool garble = false)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         // The sample's logging configuration (appsettings.json), so both hosts keep the same per-request state.
@@ -48,7 +49,9 @@ internal static class DocsEchoServer
             using var webSocket = await context.WebSockets.AcceptWebSocketAsync();
             try
             {
-                await (lean ? Micro.LeanEchoLoop.EchoAsync(webSocket, CancellationToken.None, zeroByteWait: !direct) : DocsEchoLoop.EchoAsync(webSocket, CancellationToken.None));
+                await (garble ? SelfTest.GarblingEchoLoop.EchoAsync(webSocket, CancellationToken.None)
+                    : lean ? Micro.LeanEchoLoop.EchoAsync(webSocket, CancellationToken.None, zeroByteWait: !direct)
+                    : DocsEchoLoop.EchoAsync(webSocket, CancellationToken.None));
             }
             catch (WebSocketException)
             {
@@ -57,7 +60,7 @@ internal static class DocsEchoServer
         });
 
         app.Lifetime.ApplicationStarted.Register(() =>
-            Console.WriteLine($"{(lean ? "lean" : "baseline")}-server ready: gc={(GCSettings.IsServerGC ? "server" : "workstation")} " +
+            Console.WriteLine($"{(garble ? "garble" : lean ? "lean" : "baseline")}-server ready: gc={(GCSettings.IsServerGC ? "server" : "workstation")} " +
                 $"latency={GCSettings.LatencyMode} processors={Environment.ProcessorCount}"));
         await app.RunAsync();
         return 0;

@@ -35,7 +35,7 @@ internal sealed class BenchEnvironment
 
     public string Configuration { get; private init; } = "Release";
 
-    /// <summary>Gets or sets which server stands for <see cref="ServerKind.Sample"/>: "sample" or "lean" (calibration).</summary>
+    /// <summary>Gets or sets which server stands for <see cref="ServerKind.Sample"/>: "sample", "lean" or "lean-direct" (calibration), or "garble" (self-test).</summary>
     public string Candidate { get; set; } = "sample";
 
     public static BenchEnvironment Discover()

@@ -6,8 +6,11 @@ using System.Text;
 
 namespace WebSocketEcho.Benchmarks.Load;
 
-/// <summary>The first frame of a message the client read: its opcode and the payload length of the whole message.</summary>
-internal readonly record struct ReceivedMessage(byte Opcode, long Length);
+/// <summary>
+/// A message the client read: the first frame's opcode, the payload length of the whole message, and, when it was
+/// compared with an expected payload, the offset of the first byte that differs (-1: every byte compared matched).
+/// </summary>
+internal readonly record struct ReceivedMessage(byte Opcode, long Length, long MismatchAt = -1, byte Expected = 0, byte Actual = 0);
 
 /// <summary>
 /// One client connection of the load generator, on a raw socket: it writes pre-built masked frames and parses the
@@ -82,14 +85,17 @@ internal sealed class LoadConnection : IDisposable
     }
 
     /// <summary>
-    /// Reads the next whole data message (or a close frame), answering pings on the way. Payloads are skipped,
-    /// except that up to <paramref name="capture"/>'s length is copied there when given.
+    /// Reads the next whole data message (or a close frame), answering pings on the way. Payloads are consumed from the
+    /// client's buffer without copying, except that up to <paramref name="capture"/>'s length is copied there when
+    /// given; when <paramref name="expected"/> is given, every byte of the payload is compared with it where they
+    /// overlap (a vectorized compare of bytes already in memory: cheap next to the round trip, and no allocation).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ReceivedMessage> ReadMessageAsync(Memory<byte> capture = default, CancellationToken cancellationToken = default)
+    public async ValueTask<ReceivedMessage> ReadMessageAsync(Memory<byte> capture = default, ReadOnlyMemory<byte> expected = default, CancellationToken cancellationToken = default)
     {
         byte firstOpcode = 0;
         long total = 0;
+        var mismatch = new Mismatch(-1, 0, 0);
         while (true)
         {
             await FillAsync(2, cancellationToken);
@@ -130,35 +136,44 @@ internal sealed class LoadConnection : IDisposable
                 firstOpcode = opcode;
             }
 
-            await SkipAsync(length, total, capture, cancellationToken);
+            var frameMismatch = await SkipAsync(length, total, capture, expected, cancellationToken);
+            if (mismatch.At < 0)
+            {
+                mismatch = frameMismatch;
+            }
+
             total += length;
             if (fin)
             {
-                return new ReceivedMessage(firstOpcode, total);
+                return new ReceivedMessage(firstOpcode, total, mismatch.At, mismatch.Expected, mismatch.Actual);
             }
         }
     }
 
-    /// <summary>Reads the next data message and checks it is text of <paramref name="expectedLength"/> bytes.</summary>
+    /// <summary>
+    /// Reads the next data message and checks it is a text message equal to <paramref name="expectedReply"/>, byte for
+    /// byte (every reply of every loop; allocation-free).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The reply is not that text: its opcode, length or a byte differs.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ReadTextReplyAsync(long expectedLength, CancellationToken cancellationToken = default)
+    public async ValueTask ReadTextReplyAsync(ReadOnlyMemory<byte> expectedReply, CancellationToken cancellationToken = default)
     {
-        var reply = await ReadMessageAsync(default, cancellationToken);
-        if (reply.Opcode != WireFrames.Text || reply.Length != expectedLength)
+        var reply = await ReadMessageAsync(default, expectedReply, cancellationToken);
+        if (reply.Opcode != WireFrames.Text || reply.Length != expectedReply.Length || reply.MismatchAt >= 0)
         {
-            throw new InvalidDataException($"Expected a text reply of {expectedLength} bytes, got opcode {reply.Opcode} with {reply.Length} bytes.");
+            throw new InvalidDataException(DescribeWrongReply(reply, expectedReply.Length));
         }
     }
 
-    /// <summary>Sends one message and checks the reply is exactly <paramref name="expectedReply"/> (used once per connection).</summary>
+    /// <summary>Sends one message and checks the reply is exactly <paramref name="expectedReply"/> (each connection's first echo; shows the text it got).</summary>
     public async Task VerifyEchoAsync(byte[] frame, byte[] expectedReply, CancellationToken cancellationToken)
     {
         await SendAsync(frame, cancellationToken);
         var capture = new byte[expectedReply.Length];
-        var reply = await ReadMessageAsync(capture, cancellationToken);
-        if (reply.Opcode != WireFrames.Text || reply.Length != expectedReply.Length || !capture.AsSpan().SequenceEqual(expectedReply))
+        var reply = await ReadMessageAsync(capture, expectedReply, cancellationToken);
+        if (reply.Opcode != WireFrames.Text || reply.Length != expectedReply.Length || reply.MismatchAt >= 0)
         {
-            throw new InvalidDataException($"The echo reply is wrong: opcode {reply.Opcode}, {reply.Length} bytes, \"{Encoding.UTF8.GetString(capture)}\".");
+            throw new InvalidDataException($"{DescribeWrongReply(reply, expectedReply.Length)} Got \"{Encoding.UTF8.GetString(capture, 0, (int)Math.Min(capture.Length, reply.Length))}\".");
         }
     }
 
@@ -168,7 +183,7 @@ internal sealed class LoadConnection : IDisposable
         await SendAsync(closeFrame, cancellationToken);
         while (true)
         {
-            var message = await ReadMessageAsync(default, cancellationToken);
+            var message = await ReadMessageAsync(default, default, cancellationToken);
             if (message.Opcode == WireFrames.Close)
             {
                 break;
@@ -239,9 +254,20 @@ internal sealed class LoadConnection : IDisposable
         _end += read;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SkipAsync(long length, long offset, Memory<byte> capture, CancellationToken cancellationToken)
+    private static string DescribeWrongReply(ReceivedMessage reply, int expectedLength) =>
+        reply.Opcode != WireFrames.Text ? $"Wrong echo reply: expected a text message of {expectedLength} bytes, got opcode {reply.Opcode} with {reply.Length} bytes."
+        : reply.MismatchAt >= 0 ? $"Wrong echo reply: byte {reply.MismatchAt} of {reply.Length} is 0x{reply.Actual:X2}, expected 0x{reply.Expected:X2}."
+        : $"Wrong echo reply: expected {expectedLength} bytes, got {reply.Length}.";
+
+    /// <summary>
+    /// Consumes <paramref name="length"/> payload bytes that start at <paramref name="offset"/> in their message: copies
+    /// the part that falls within <paramref name="capture"/>, compares the part that falls within
+    /// <paramref name="expected"/>, and returns the first difference (At = -1 when none).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Mismatch> SkipAsync(long length, long offset, Memory<byte> capture, ReadOnlyMemory<byte> expected, CancellationToken cancellationToken)
     {
+        var mismatch = new Mismatch(-1, 0, 0);
         while (length > 0)
         {
             if (_end == _start)
@@ -257,12 +283,28 @@ internal sealed class LoadConnection : IDisposable
                 _buffer.AsSpan(_start, copy).CopyTo(capture.Span[(int)offset..]);
             }
 
+            if (mismatch.At < 0 && offset < expected.Length)
+            {
+                var received = _buffer.AsSpan(_start, (int)Math.Min(take, expected.Length - offset));
+                var wanted = expected.Span.Slice((int)offset, received.Length);
+                var same = received.CommonPrefixLength(wanted);
+                if (same < received.Length)
+                {
+                    mismatch = new Mismatch(offset + same, wanted[same], received[same]);
+                }
+            }
+
             _start += take;
             offset += take;
             length -= take;
         }
+
+        return mismatch;
     }
 
     private async Task ReadExactlyAsync(byte[] destination, CancellationToken cancellationToken) =>
-        await SkipAsync(destination.Length, 0, destination, cancellationToken);
+        await SkipAsync(destination.Length, 0, destination, default, cancellationToken);
+
+    /// <summary>The first payload byte that differs from the expected one: its offset in the message (-1: none) and both values.</summary>
+    private readonly record struct Mismatch(long At, byte Expected, byte Actual);
 }

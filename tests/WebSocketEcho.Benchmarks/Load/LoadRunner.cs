@@ -27,6 +27,7 @@ internal static class LoadRunner
 
         var results = new List<RoundResult>();
         var clock = Stopwatch.StartNew();
+        var stage = "start";
         try
         {
             foreach (var config in options.Configs)
@@ -36,6 +37,7 @@ internal static class LoadRunner
                 {
                     foreach (var kind in new[] { ServerKind.Baseline, ServerKind.Sample })
                     {
+                        stage = $"[{config} round {round}] {kind} server, echo and handshake runs";
                         await RunThroughputAsync(kind, config, round, variables, options, environment, results, deadline.Token);
                     }
 
@@ -43,6 +45,7 @@ internal static class LoadRunner
                     {
                         foreach (var kind in new[] { ServerKind.Baseline, ServerKind.Sample })
                         {
+                            stage = $"[{config} round {round}] {kind} server, idle-memory run";
                             await RunMemoryAsync(kind, config, round, variables, options, environment, results, deadline.Token);
                         }
                     }
@@ -51,7 +54,13 @@ internal static class LoadRunner
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"error: the run did not finish within its {budget.TotalMinutes:0} min budget.");
+            Console.Error.WriteLine($"FAILED: the run did not finish within its {budget.TotalMinutes:0} min budget ({stage}).");
+            return 1;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A server that did not start, exited, or answered a connection's first echo wrongly: nothing to report on.
+            Console.Error.WriteLine($"FAILED: {stage}: {ex.GetType().Name}: {ex.Message}");
             return 1;
         }
         finally
@@ -66,7 +75,30 @@ internal static class LoadRunner
         Console.WriteLine();
         Console.WriteLine(report);
         Console.WriteLine($"Report written to {path}");
-        return 0;
+        return ReportFailures(results);
+    }
+
+    /// <summary>
+    /// Any error in any run (a wrong or missing reply, a stuck round trip, a dropped idle connection, on either server)
+    /// fails the whole run: one line per run that had errors, and exit code 1. Performance targets are reported, not
+    /// enforced (machines are noisy); correctness is enforced.
+    /// </summary>
+    private static int ReportFailures(List<RoundResult> results)
+    {
+        var failed = results.Where(r => r.Measurement.Errors > 0).ToList();
+        if (failed.Count == 0)
+        {
+            Console.WriteLine("PASSED: every reply of every run was the expected echo; no timeouts, no dropped connections.");
+            return 0;
+        }
+
+        foreach (var r in failed)
+        {
+            Console.Error.WriteLine($"FAILED: [{r.Config} round {r.Round}] {r.Server} server, {r.Measurement.Scenario}: {r.Measurement.Errors} error(s), first: {r.Measurement.ErrorDetail}");
+        }
+
+        Console.Error.WriteLine($"FAILED: {failed.Sum(r => r.Measurement.Errors)} error(s) in {failed.Count} run(s); the load run fails.");
+        return 1;
     }
 
     private static async Task RunThroughputAsync(
@@ -82,7 +114,7 @@ internal static class LoadRunner
 
         await using var server = await ServerProcess.StartAsync(kind, environment, variables, cancellationToken);
         var scenarios = new LoadScenarios(server, environment);
-        await scenarios.WarmUpAsync(options.Warmup + options.Warmup, cancellationToken);
+        Record(results, config, kind, round, await scenarios.WarmUpAsync(options.Warmup + options.Warmup, cancellationToken), server);
         foreach (var (key, connections, size) in echoes)
         {
             var measurement = await scenarios.EchoAsync(key, connections, size, options.Warmup, options.Duration, cancellationToken);
@@ -109,7 +141,7 @@ internal static class LoadRunner
     {
         results.Add(new RoundResult(config, kind, round, measurement));
         var values = string.Join(", ", measurement.Values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Key}={v.Value:0.#}")));
-        Console.WriteLine($"[{config} round {round}] {kind,-8} {values}; errors {measurement.Errors}{(measurement.ErrorDetail is { } d ? $" ({d})" : string.Empty)}");
+        Console.WriteLine($"[{config} round {round}] {kind,-8} {(values.Length == 0 ? measurement.Scenario : values)}; errors {measurement.Errors}{(measurement.ErrorDetail is { } d ? $" ({d})" : string.Empty)}");
         if (server.HasExited)
         {
             throw new InvalidOperationException($"The {kind} server exited during {measurement.Scenario}:{Environment.NewLine}{server.RecentOutput}");

@@ -80,7 +80,7 @@ internal sealed class LoadScenarios
         var measurement = new Measurement(name);
 
         // Warm the server up (JIT, pools, GC budgets) so that the growth is the connections' and nothing else's.
-        await WarmUpAsync(warmup, cancellationToken);
+        var warm = await WarmUpAsync(warmup, cancellationToken);
         var before = await SettledRssAsync(cancellationToken);
 
         var message = new EchoMessage(32);
@@ -99,8 +99,8 @@ internal sealed class LoadScenarios
             var result = await RunEchoLoopsAsync(activeConnections, message, TimeSpan.FromTicks(warmup.Ticks / 2), duration);
             measurement.Add(mixedName, result.MessagesPerSecond);
             measurement.Add($"{mixedName} p99", result.P99Microseconds);
-            measurement.Errors = result.Errors + control.Errors;
-            measurement.ErrorDetail = result.FirstError ?? control.FirstError;
+            measurement.Errors = warm.Errors + result.Errors + control.Errors;
+            measurement.ErrorDetail = warm.ErrorDetail ?? result.FirstError ?? control.FirstError;
         }
         finally
         {
@@ -113,12 +113,20 @@ internal sealed class LoadScenarios
         return measurement;
     }
 
-    /// <summary>Some handshakes and some echo traffic, so the server has compiled and sized everything it will use.</summary>
-    public async Task WarmUpAsync(TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>
+    /// Some handshakes and some echo traffic, so the server has compiled and sized everything it will use. Its figures
+    /// are not kept, but its errors are: a wrong reply during warm-up fails the run like any other.
+    /// </summary>
+    public async Task<Measurement> WarmUpAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
         var third = TimeSpan.FromTicks(duration.Ticks / 3);
-        await HandshakesAsync("warm-up", 8, third, third, cancellationToken);
-        await EchoAsync("warm-up", 16, 32, third, third, cancellationToken);
+        var handshakes = await HandshakesAsync("warm-up", 8, third, third, cancellationToken);
+        var echoes = await EchoAsync("warm-up", 16, 32, third, third, cancellationToken);
+        return new Measurement("warm-up")
+        {
+            Errors = handshakes.Errors + echoes.Errors,
+            ErrorDetail = handshakes.ErrorDetail ?? echoes.ErrorDetail,
+        };
     }
 
     private static void DisposeAll(IEnumerable<LoadConnection> connections)
@@ -189,7 +197,7 @@ internal sealed class LoadScenarios
             {
                 var start = Stopwatch.GetTimestamp();
                 await connection.SendAsync(message.Frame);
-                await connection.ReadTextReplyAsync(message.ReplyLength);
+                await connection.ReadTextReplyAsync(message.Reply);
                 if (control.Phase == LoopControl.Measuring)
                 {
                     histogram.RecordTicks(Stopwatch.GetTimestamp() - start);
@@ -219,7 +227,7 @@ internal sealed class LoadScenarios
             {
                 using var connection = await LoadConnection.OpenAsync(_server.EndPoint, NextSource(), _upgradeRequest, 1024, cancellationToken);
                 await connection.SendAsync(message.Frame, cancellationToken);
-                await connection.ReadTextReplyAsync(message.ReplyLength, cancellationToken);
+                await connection.ReadTextReplyAsync(message.Reply, cancellationToken);
                 await connection.CloseAsync(_closeFrame, cancellationToken);
                 if (control.Phase == LoopControl.Measuring)
                 {
@@ -305,8 +313,6 @@ internal sealed class LoadScenarios
         public byte[] Frame { get; }
 
         public byte[] Reply { get; }
-
-        public int ReplyLength => Reply.Length;
 
         public int BufferSize { get; }
     }

@@ -50,7 +50,13 @@ internal sealed class ResultsReport
         var text = new StringBuilder();
         var headline = _options.Configs[0];
         var candidate = _options.CandidateLabel;
-        text.AppendLine(s_invariant, $"### Load: docs loop vs. {(candidate == "Middleware" ? "WebSocketEcho.Middleware (sample)" : $"the {candidate.ToLowerInvariant()} (calibration)")}, runtime configuration `{headline}`");
+        var compared = _options.Candidate switch
+        {
+            "sample" => "WebSocketEcho.Middleware (sample)",
+            "garble" => "the garbling loop (the runner's self-test: it must fail)",
+            _ => $"the {candidate.ToLowerInvariant()} (calibration)",
+        };
+        text.AppendLine(s_invariant, $"### Load: docs loop vs. {compared}, runtime configuration `{headline}`");
         text.AppendLine();
         text.AppendLine(s_invariant, $"- Machine: {_environment.DescribeMachine()}.");
         text.AppendLine(s_invariant, $"- Run: {(_options.Quick ? "quick" : "full")}, {_options.Rounds} interleaved round(s) (docs loop, sample, docs loop, sample...), {_options.Duration.TotalSeconds:0.#} s measured after {_options.Warmup.TotalSeconds:0.#} s warm-up per run; medians; ratio = {candidate.ToLowerInvariant()} / docs loop; {elapsed.TotalMinutes:0.0} min in all.");

@@ -67,7 +67,7 @@ internal sealed class RunOptions
     /// <summary>Gets what is compared with the docs loop: the sample (the middleware), or the lean loop (calibration).</summary>
     public string Candidate { get; private set; } = "sample";
 
-    public string CandidateLabel => Candidate switch { "lean" => "Lean loop", "lean-direct" => "Lean direct loop", _ => "Middleware" };
+    public string CandidateLabel => Candidate switch { "lean" => "Lean loop", "lean-direct" => "Lean direct loop", "garble" => "Garbling loop", _ => "Middleware" };
 
     public static string Usage =>
         """
@@ -92,6 +92,9 @@ internal sealed class RunOptions
           --candidate lean        compare the leanest possible loop (lean-server) with the docs loop instead of the
                                   sample: what ratio any loop on the platform can reach on this machine;
           --candidate lean-direct the same without the zero-byte wait (a buffer held per idle connection)
+          --candidate garble      self-test: a server that garbles 1 reply in 1,000; the run must fail (exit code 1)
+        Any error (a reply that is not the expected echo byte for byte, a stuck round trip, a dropped idle connection)
+        fails the run: a FAILED line per run and exit code 1. Performance targets are reported, not enforced.
           --out FILE              where to write the Markdown report (default artifacts/benchmarks/load-<config>.md)
         """;
 
@@ -141,7 +144,7 @@ internal sealed class RunOptions
                     options.ExtraVariables[pair[0]] = pair.Length == 2 ? pair[1] : throw new ArgumentException("--env needs NAME=VALUE.");
                     break;
                 case "--candidate":
-                    options.Candidate = Next() is "sample" or "lean" or "lean-direct" ? args[i] : throw new ArgumentException("--candidate is sample, lean or lean-direct.");
+                    options.Candidate = Next() is "sample" or "lean" or "lean-direct" or "garble" ? args[i] : throw new ArgumentException("--candidate is sample, lean, lean-direct or garble.");
                     break;
                 case "--out":
                     options.OutputPath = Next();

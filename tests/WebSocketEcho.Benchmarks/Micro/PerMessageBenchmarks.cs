@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
@@ -20,6 +21,13 @@ public enum EchoServer
 
     /// <summary>The middleware: MessagePump + WebSocketConnection + EchoMessageHandler, over a TransportStream as in production.</summary>
     Middleware,
+
+    /// <summary>
+    /// The middleware traced: an <see cref="ActivityListener"/> samples in every activity of the source
+    /// <c>WebSocketEcho.Middleware</c>, and the connection runs under an upgrade request's activity, as with
+    /// OpenTelemetry's ASP.NET Core instrumentation on. Each message then gets its activity (a root linked to that one).
+    /// </summary>
+    MiddlewareTraced,
 }
 
 /// <summary>
@@ -29,18 +37,20 @@ public enum EchoServer
 /// so the allocated bytes per operation are the server loop's plus the platform's framing, per echoed message.
 /// </summary>
 [MemoryDiagnoser]
-public class PerMessageBenchmarks
+public class PerMessageBenchmarks : IDisposable
 {
     private readonly byte[] _replyBuffer = new byte[64 * 1024];
     private byte[] _message = [];
     private WebSocket? _client;
     private WebSocket? _server;
     private Task _serverLoop = Task.CompletedTask;
+    private ActivityListener? _listener;
+    private ActivitySource? _hosting;
 
     [Params(32, 16 * 1024)]
     public int MessageSize { get; set; }
 
-    [Params(EchoServer.DocsLoop, EchoServer.LeanLoop, EchoServer.Middleware)]
+    [Params(EchoServer.DocsLoop, EchoServer.LeanLoop, EchoServer.Middleware, EchoServer.MiddlewareTraced)]
     public EchoServer Server { get; set; }
 
     [GlobalSetup]
@@ -62,7 +72,7 @@ public class PerMessageBenchmarks
                 _serverLoop = LeanEchoLoop.EchoAsync(_server, CancellationToken.None);
                 break;
             default:
-                var transport = new TransportStream(serverStream);
+                var transport = new TransportStream(serverStream, new WebSocketHandlerOptions().MaxFragmentsPerMessage);
                 _server = WebSocket.CreateFromStream(transport, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = noKeepAlive });
                 var endpoint = new EndpointContext(
                     "/echo", new EndpointSettings(new WebSocketHandlerOptions()), NullLogger.Instance, WebSocketMetrics.For(null), ArrayPool<byte>.Shared,
@@ -70,7 +80,11 @@ public class PerMessageBenchmarks
                 var registry = new ConnectionRegistry(endpoint);
                 _ = registry.TryReserve();
                 var connection = new WebSocketConnection(new DefaultHttpContext(), _server, transport, lifetime: null, endpoint);
+                var upgrade = Server == EchoServer.MiddlewareTraced ? StartTracing() : null;
                 _serverLoop = new MessagePump(new EchoMessageHandler(DocsEchoLoop.Prefix), endpoint, registry).RunAsync(connection);
+
+                // The pump keeps running under the upgrade request's activity; the benchmark thread does not.
+                Activity.Current = upgrade?.Parent;
                 break;
         }
 
@@ -105,5 +119,30 @@ public class PerMessageBenchmarks
         _serverLoop.Wait(TimeSpan.FromSeconds(10));
         _client.Dispose();
         _server!.Dispose();
+        Dispose();
+    }
+
+    /// <summary>Detaches the traced case's listener, so the next case runs with nobody listening.</summary>
+    public void Dispose()
+    {
+        _listener?.Dispose();
+        _hosting?.Dispose();
+        _listener = null;
+        _hosting = null;
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Listens to the middleware's activities (all sampled in) and starts the connection's upgrade request activity.</summary>
+    private Activity StartTracing()
+    {
+        _hosting = new ActivitySource("Benchmarks.Hosting");
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is WebSocketActivitySource.Name || ReferenceEquals(source, _hosting),
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(_listener);
+        return _hosting.StartActivity("Microsoft.AspNetCore.Hosting.HttpRequestIn", ActivityKind.Server)
+            ?? throw new InvalidOperationException("The benchmark's listener did not sample the upgrade request in.");
     }
 }

@@ -12,7 +12,9 @@ namespace WebSocketEcho.Middleware.Tests.Chaos;
 /// Seeded random input after a valid handshake: raw byte streams, and sequences of valid and invalid frames. Whatever
 /// arrives, the server answers with valid frames, ends with a close frame whose status it may send or a plain TCP
 /// close, closes TCP within the close timeout, never logs a warning or error, and returns to baseline.
-/// Case <c>i</c> uses <c>new Random(Seed + i)</c>, so a failing case can be replayed alone.
+/// Case <c>i</c> uses <c>new Random(Seed + i)</c>, so a failing case can be replayed alone. All 3,000 cases run, every
+/// time: the count is what the test claims, and only the time it may take is loose (about 20 s on a busy 2-core
+/// machine; <see cref="s_timeBudget"/> is the bound).
 /// </summary>
 [Collection(ChaosSerial.Name)]
 public sealed class RandomStreamTests
@@ -21,7 +23,7 @@ public sealed class RandomStreamTests
     private const int Cases = 3000;
     private const int Workers = 16;
     private const int MaxMessageSize = 64 * 1024;
-    private static readonly TimeSpan s_timeBudget = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan s_timeBudget = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(2);
 
     // Close codes a peer may or may not send (RFC 6455 section 7.4): valid, reserved, out of range.
@@ -32,7 +34,7 @@ public sealed class RandomStreamTests
     {
         ProcessResources.EnsureOpenFiles(4096);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(s_timeBudget + TimeSpan.FromSeconds(60));
+        timeout.CancelAfter(s_timeBudget);
         var ct = timeout.Token;
 
         var handler = ChaosServer.EchoHandler();
@@ -53,7 +55,7 @@ public sealed class RandomStreamTests
             async () =>
             {
                 int index;
-                while ((index = Interlocked.Increment(ref next)) < Cases && stopwatch.Elapsed < s_timeBudget)
+                while ((index = Interlocked.Increment(ref next)) < Cases && !ct.IsCancellationRequested)
                 {
                     try
                     {
@@ -66,11 +68,16 @@ public sealed class RandomStreamTests
                     {
                         failures.Enqueue($"case {index} (new Random({Seed} + {index})): {ex.GetType().Name}: {ex.Message}");
                     }
+                    catch (Exception) when (ct.IsCancellationRequested)
+                    {
+                        // Out of time: the count below says how many cases finished.
+                    }
                 }
             },
-            ct)).ToArray();
+            CancellationToken.None)).ToArray();
         await Task.WhenAll(workers);
         stopwatch.Stop();
+        TestContext.Current.CancellationToken.ThrowIfCancellationRequested();
 
         var baselineProblem = await server.WaitForBaselineAsync(TimeSpan.FromSeconds(30));
         var problems = server.Problems(allowHandlerErrors: false);
@@ -91,7 +98,7 @@ public sealed class RandomStreamTests
             .Publish();
 
         Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(10)));
-        Assert.True(done >= 500, $"only {done} cases ran within {s_timeBudget}");
+        Assert.True(done == Cases, $"only {done} of the {Cases} cases finished within {s_timeBudget}: the count is fixed, only the time is loose, and this run exceeded even that");
         Assert.Null(baselineProblem);
         Assert.True(problems.Count == 0, ChaosServer.Describe(problems));
         Assert.Empty(handler.SequenceViolations());

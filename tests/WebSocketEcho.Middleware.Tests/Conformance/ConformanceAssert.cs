@@ -41,10 +41,10 @@ internal static class ConformanceAssert
     /// 7.1.1 ask: the next frame is a close frame with that status (no echo, no other frame before it), it arrives
     /// while TCP is still up (a reset that swallowed it fails here), then, after the client answers like an RFC client
     /// (with its own close frame, unless it already sent one), the server sends nothing more and ends TCP with an
-    /// orderly FIN rather than a reset (or, where a case pins it, with <paramref name="expectedEnd"/>).
+    /// orderly FIN rather than a reset.
     /// </summary>
     /// <returns>The server's close frame.</returns>
-    public static async Task<Frame> FailsWithAsync(RawWebSocketClient client, int status, bool answerClose = true, TcpEnd expectedEnd = TcpEnd.Fin)
+    public static async Task<Frame> FailsWithAsync(RawWebSocketClient client, int status, bool answerClose = true)
     {
         Frame? frame;
         try
@@ -67,7 +67,7 @@ internal static class ConformanceAssert
             await client.SendCloseAsync(status, cancellationToken: Ct);
         }
 
-        await ExpectEndAsync(client, expectedEnd);
+        await ExpectOrderlyEndAsync(client);
         return frame;
     }
 

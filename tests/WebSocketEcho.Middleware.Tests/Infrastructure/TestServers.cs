@@ -24,7 +24,7 @@ internal sealed class TestApp : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
-    /// <summary>Gets the Kestrel address (<c>http://127.0.0.1:port</c>); null under TestHost.</summary>
+    /// <summary>Gets the Kestrel address (<c>http://127.0.0.1:port</c>, or <c>https://</c> over TLS); null under TestHost.</summary>
     public Uri? BaseAddress { get; }
 
     public int Port => BaseAddress?.Port ?? throw new InvalidOperationException("Not a Kestrel app.");
@@ -66,8 +66,8 @@ internal sealed class TestApp : IAsyncDisposable
     public Task<FakeLogRecord> WaitForConnectionClosedLogAsync(string connectionId, TimeSpan? timeout = null) =>
         WaitForMiddlewareLogAsync(r => r.Id.Id == 2 && r.GetStructuredStateValue("ConnectionId") == connectionId, timeout);
 
-    /// <summary>Gets the ws:// address of <paramref name="path"/> on the Kestrel server.</summary>
-    public Uri WebSocketUri(string path) => new($"ws://127.0.0.1:{Port}{path}");
+    /// <summary>Gets the ws:// (wss:// over TLS) address of <paramref name="path"/> on the Kestrel server.</summary>
+    public Uri WebSocketUri(string path) => new($"{(BaseAddress?.Scheme == Uri.UriSchemeHttps ? "wss" : "ws")}://127.0.0.1:{Port}{path}");
 
     /// <summary>Connects a real <see cref="ClientWebSocket"/> to <paramref name="path"/> on the Kestrel server.</summary>
     public async Task<ClientWebSocket> ConnectClientAsync(string path, Action<ClientWebSocketOptions>? configure = null)
@@ -110,22 +110,24 @@ internal sealed class TestApp : IAsyncDisposable
 
     /// <summary>
     /// Starts real Kestrel on 127.0.0.1, port 0. <paramref name="configureBuilder"/> runs first, for configuration
-    /// sources and other builder settings. If the host fails to start, the app is disposed and the exception thrown.
+    /// sources and other builder settings; <paramref name="configureListen"/> configures the one endpoint, for example
+    /// <c>UseHttps</c>. If the host fails to start, the app is disposed and the exception thrown.
     /// </summary>
     public static Task<TestApp> StartKestrelAsync(
         Action<WebApplication> configureApp,
         Action<IServiceCollection>? configureServices = null,
         Action<KestrelServerOptions>? configureKestrel = null,
         HttpProtocols protocols = HttpProtocols.Http1,
-        Action<WebApplicationBuilder>? configureBuilder = null) =>
-        StartAsync(useTestServer: false, configureApp, configureServices, configureKestrel, protocols, configureBuilder);
+        Action<WebApplicationBuilder>? configureBuilder = null,
+        Action<ListenOptions>? configureListen = null) =>
+        StartAsync(useTestServer: false, configureApp, configureServices, configureKestrel, protocols, configureBuilder, configureListen);
 
     /// <summary>Starts the app on TestHost (in memory; its WebSocket client exchanges messages, not frames).</summary>
     public static Task<TestApp> StartTestHostAsync(
         Action<WebApplication> configureApp,
         Action<IServiceCollection>? configureServices = null,
         Action<WebApplicationBuilder>? configureBuilder = null) =>
-        StartAsync(useTestServer: true, configureApp, configureServices, null, HttpProtocols.Http1, configureBuilder);
+        StartAsync(useTestServer: true, configureApp, configureServices, null, HttpProtocols.Http1, configureBuilder, null);
 
     public Task StopAsync() => _app.StopAsync();
 
@@ -156,7 +158,8 @@ internal sealed class TestApp : IAsyncDisposable
         Action<IServiceCollection>? configureServices,
         Action<KestrelServerOptions>? configureKestrel,
         HttpProtocols protocols,
-        Action<WebApplicationBuilder>? configureBuilder)
+        Action<WebApplicationBuilder>? configureBuilder,
+        Action<ListenOptions>? configureListen)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -170,7 +173,11 @@ internal sealed class TestApp : IAsyncDisposable
         {
             builder.WebHost.ConfigureKestrel(options =>
             {
-                options.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = protocols);
+                options.Listen(System.Net.IPAddress.Loopback, 0, listen =>
+                {
+                    listen.Protocols = protocols;
+                    configureListen?.Invoke(listen);
+                });
                 configureKestrel?.Invoke(options);
             });
         }

@@ -1,4 +1,9 @@
+using System.Diagnostics.Metrics;
+using System.Net.Sockets;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
@@ -74,6 +79,93 @@ public sealed class ShutdownTests
         {
             clients.ForEach(c => c.Dispose());
         }
+    }
+
+    /// <summary>
+    /// An upgrade while the host is stopping gets 503 "shutting_down" (logged, event 3, and counted in
+    /// websocket.server.rejected_upgrades). On Kestrel the window is between ApplicationStopping and the moment Kestrel
+    /// stops listening (the next test pins that it refuses connections from then on): here an ApplicationStopping
+    /// callback registered before the endpoint, which therefore runs after it, holds the host there, like a pre-stop
+    /// delay that lets a load balancer take the instance out. The open connection has its 1001 meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task Upgrade_while_the_host_is_stopping_gets_503_shutting_down_logged_and_counted()
+    {
+        using var preStopDelay = new ManualResetEventSlim();
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartKestrelAsync(a =>
+        {
+            // Bounded, so a failing test cannot hang the host. Callbacks run last registered first.
+            a.Lifetime.ApplicationStopping.Register(() => preStopDelay.Wait(TimeSpan.FromSeconds(30)));
+            a.UseWebSocketHandler(TestApp.HandlerPath, handler);
+        });
+        using var rejected = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), WebSocketMetrics.MeterName, "websocket.server.rejected_upgrades");
+        await using var open = await RawWebSocketClient.ConnectAsync(app.Port, TestApp.HandlerPath, cancellationToken: Ct);
+        await handler.NextConnectedAsync();
+
+        // StopAsync runs the ApplicationStopping callbacks on the calling thread, and the pre-stop delay blocks it.
+        var stop = Task.Run(() => app.StopAsync(), Ct);
+        try
+        {
+            Assert.Equal(1001, (await open.ReadFrameAsync(TimeSpan.FromSeconds(20), Ct)).CloseStatus);
+
+            var refused = await RawWebSocketClient.SendHttpRequestAsync(app.Port, RawWebSocketClient.UpgradeRequest($"127.0.0.1:{app.Port}", TestApp.HandlerPath), Ct);
+
+            Assert.Equal(503, refused.StatusCode);
+            Assert.Null(refused.Header("Upgrade"));
+            Assert.Null(refused.Header("Sec-WebSocket-Accept"));
+            Assert.Equal("The server is shutting down.\n", refused.Body);
+            var measurement = Assert.Single(rejected.GetMeasurementSnapshot());
+            Assert.Equal(1, measurement.Value);
+            Assert.Equal("shutting_down", measurement.Tags["websocket.rejection.reason"]);
+            Assert.Equal(TestApp.HandlerPath, measurement.Tags["websocket.endpoint"]);
+            var log = Assert.Single(app.MiddlewareLogs, r => r.Id.Id == 3);
+            Assert.Equal(LogLevel.Information, log.Level);
+            Assert.Contains("503", log.Message, StringComparison.Ordinal);
+            Assert.Equal(1, handler.ConnectedCount);
+        }
+        finally
+        {
+            preStopDelay.Set();
+        }
+
+        await open.SendCloseAsync(1001, cancellationToken: Ct);
+        await stop.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        var (_, info) = await handler.NextDisconnectedAsync();
+        Assert.Equal(DisconnectReason.ServerShutdown, info.Reason);
+    }
+
+    /// <summary>
+    /// PINS PLATFORM BEHAVIOUR. Once the host's ApplicationStopping callbacks have run, Kestrel stops listening before it
+    /// waits for open connections: while a WebSocket that does not answer its 1001 keeps the shutdown waiting, a new
+    /// client cannot even connect, so it never reaches the endpoint's 503 "shutting_down".
+    /// </summary>
+    [Fact]
+    public async Task Kestrel_refuses_new_connections_while_an_open_WebSocket_holds_the_graceful_shutdown_pinned()
+    {
+        var handler = new RecordingHandler();
+        await using var app = await TestApp.StartKestrelAsync(handler, o => o.CloseTimeout = TimeSpan.FromSeconds(5));
+        await using var silent = await RawWebSocketClient.ConnectAsync(app.Port, TestApp.HandlerPath, cancellationToken: Ct);
+        await handler.NextConnectedAsync();
+
+        var stop = app.StopAsync();
+        Assert.Equal(1001, (await silent.ReadFrameAsync(TimeSpan.FromSeconds(20), Ct)).CloseStatus);
+        var refused = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            // Kestrel unbinds right after the callbacks; give it a moment, well inside the 5 s the open connection holds it.
+            for (var attempt = 0; ; attempt++)
+            {
+                await using var client = await RawWebSocketClient.ConnectAsync(app.Port, TestApp.HandlerPath, cancellationToken: Ct);
+                Assert.True(attempt < 20, $"Kestrel still accepted connections during shutdown; the last got {client.Handshake.StatusLine}.");
+                await Task.Delay(50, Ct);
+            }
+        });
+
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        Assert.False(stop.IsCompleted, "the open connection was to keep the shutdown waiting");
+        await silent.SendCloseAsync(1001, cancellationToken: Ct);
+        await stop.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.DoesNotContain(app.MiddlewareLogs, r => r.Id.Id == 3);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Text;
@@ -15,8 +16,10 @@ public sealed class IdleAndKeepAliveTests
     [Fact]
     public async Task Silent_peer_is_closed_with_1001_after_IdleTimeout_while_a_chatty_peer_stays_open()
     {
+        // The chatty peer talks every 100 ms, so it may stall for almost 3 s (a loaded machine) before it looks idle.
+        var idleTimeout = TimeSpan.FromSeconds(3);
         var handler = new RecordingHandler();
-        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.IdleTimeout = TimeSpan.FromSeconds(2)));
+        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.IdleTimeout = idleTimeout));
         await using var silent = await RawWebSocketClient.ConnectAsync(app.Port, "/ws", cancellationToken: Ct);
         var silentConnection = await handler.NextConnectedAsync();
         using var chatty = new ClientWebSocket();
@@ -24,7 +27,8 @@ public sealed class IdleAndKeepAliveTests
         var chattyConnection = await handler.NextConnectedAsync();
 
         using var stopChatting = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var chatter = ChatAsync(chatty, stopChatting.Token);
+        var echoTimes = new EchoClock();
+        var chatter = ChatAsync(chatty, echoTimes, stopChatting.Token);
 
         var close = await silent.ReadUntilCloseAsync(TimeSpan.FromSeconds(15), Ct);
         Assert.Equal(1001, close?.CloseStatus);
@@ -36,9 +40,12 @@ public sealed class IdleAndKeepAliveTests
         Assert.Equal(DisconnectReason.IdleTimeout, info.Reason);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, info.CloseStatus);
 
-        // The chatty peer keeps talking for longer than another IdleTimeout and is still open.
-        var idle = TimeSpan.FromSeconds(2.5);
-        await Task.Delay(idle, Ct);
+        // The chatty peer keeps talking for longer than another IdleTimeout (until an echo completes past it: an event,
+        // not a sleep) and is still open. Had the server taken it for idle, that echo would have failed instead.
+        var pastAnotherIdleTimeout = echoTimes.EchoAfterAsync(idleTimeout + TimeSpan.FromSeconds(0.5));
+        Assert.True(
+            await Task.WhenAny(pastAnotherIdleTimeout, chatter).WaitAsync(TimeSpan.FromSeconds(30), Ct) == pastAnotherIdleTimeout,
+            $"the chatty peer stopped after {echoTimes.Count} echoes: {chatter.Exception?.InnerException?.Message}");
         await stopChatting.CancelAsync();
         var echoes = await chatter;
         Assert.True(echoes > 10, $"only {echoes} echoes");
@@ -74,7 +81,7 @@ public sealed class IdleAndKeepAliveTests
         Assert.Equal(2, app.Logs.GetSnapshot().Count(r => r.Category == Log.Category && r.Id.Id == 8));
     }
 
-    private static async Task<int> ChatAsync(ClientWebSocket client, CancellationToken stop)
+    private static async Task<int> ChatAsync(ClientWebSocket client, EchoClock echoTimes, CancellationToken stop)
     {
         var buffer = new byte[64];
         var echoes = 0;
@@ -85,6 +92,7 @@ public sealed class IdleAndKeepAliveTests
             var result = await client.ReceiveAsync(buffer, CancellationToken.None);
             Assert.Equal(text, Encoding.UTF8.GetString(buffer, 0, result.Count));
             echoes++;
+            echoTimes.Echoed();
             try
             {
                 await Task.Delay(100, stop);
@@ -96,5 +104,37 @@ public sealed class IdleAndKeepAliveTests
         }
 
         return echoes;
+    }
+
+    /// <summary>Signals when an echo completes at least a given time after it was asked to watch.</summary>
+    private sealed class EchoClock
+    {
+        private readonly Lock _gate = new();
+        private (Stopwatch Since, TimeSpan After, TaskCompletionSource Done)? _watch;
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Task EchoAfterAsync(TimeSpan after)
+        {
+            lock (_gate)
+            {
+                var watch = (Stopwatch.StartNew(), after, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                _watch = watch;
+                return watch.Item3.Task;
+            }
+        }
+
+        public void Echoed()
+        {
+            Interlocked.Increment(ref _count);
+            lock (_gate)
+            {
+                if (_watch is { } watch && watch.Since.Elapsed >= watch.After)
+                {
+                    watch.Done.TrySetResult();
+                }
+            }
+        }
     }
 }

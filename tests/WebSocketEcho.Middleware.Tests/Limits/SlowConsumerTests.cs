@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
@@ -15,6 +16,11 @@ public sealed class SlowConsumerTests
 {
     private const int Chunk = 16 * 1024;
 
+    // How long a slow consumer stays stuck before the server gives up on it (CloseTimeout, SendTimeout). The tests show
+    // the other connections echoing meanwhile, so this is the margin for those echoes on a loaded machine (20 loopback
+    // echoes take milliseconds, a second when the machine is saturated), not the point.
+    private static readonly TimeSpan s_stuckFor = TimeSpan.FromSeconds(10);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -26,7 +32,7 @@ public sealed class SlowConsumerTests
         await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o =>
         {
             o.MaxPendingSendBytes = maxPending;
-            o.CloseTimeout = TimeSpan.FromSeconds(4);
+            o.CloseTimeout = s_stuckFor;
         }));
         using var fast = new ClientWebSocket();
         await fast.ConnectAsync(app.WebSocketUri("/ws"), Ct);
@@ -42,9 +48,10 @@ public sealed class SlowConsumerTests
         await Assert.ThrowsAsync<WebSocketException>(async () => await slowConnection.SendBinaryAsync(new byte[1], Ct));
 
         // The slow connection is stuck (its close frame cannot get through) until CloseTimeout; the other one echoes meanwhile.
+        var echoing = Stopwatch.StartNew();
         var echoes = await EchoAsync(fast, 20);
         Assert.Equal(20, echoes);
-        Assert.Equal(0, handler.DisconnectedCount);
+        Assert.True(handler.DisconnectedCount == 0, $"the slow connection was gone before the 20 echoes ({echoing.Elapsed}) were done: they did not run while it was stuck");
 
         var (gone, info) = await handler.NextDisconnectedAsync(TimeSpan.FromSeconds(20));
         Assert.Same(slowConnection, gone);
@@ -65,7 +72,7 @@ public sealed class SlowConsumerTests
     {
         var flood = new Flood(awaitEachSend: true);
         var handler = SlowRoleHandler(flood);
-        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.SendTimeout = TimeSpan.FromSeconds(3)));
+        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.SendTimeout = s_stuckFor));
         using var fast = new ClientWebSocket();
         await fast.ConnectAsync(app.WebSocketUri("/ws"), Ct);
         await handler.NextConnectedAsync();
@@ -73,11 +80,15 @@ public sealed class SlowConsumerTests
         var slowConnection = await handler.NextConnectedAsync();
 
         await flood.Stuck.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        var echoing = Stopwatch.StartNew();
         Assert.Equal(20, await EchoAsync(fast, 20));
-        Assert.Equal(0, handler.DisconnectedCount);
+        Assert.True(handler.DisconnectedCount == 0, $"the slow connection was gone before the 20 echoes ({echoing.Elapsed}) were done: they did not run while it was stuck");
 
-        var failure = await flood.Failed.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        // The stuck send failed no earlier than SendTimeout after it began (timers never fire early; the upper end is
+        // the machine's load, so only the wait below bounds it).
+        var failure = await flood.Failed.Task.WaitAsync(s_stuckFor + TimeSpan.FromSeconds(20), Ct);
         Assert.IsType<WebSocketException>(failure);
+        Assert.True(flood.StuckUntilFailure >= s_stuckFor - TimeSpan.FromMilliseconds(50), $"the flood failed {flood.StuckUntilFailure} after its stuck send began, before SendTimeout ({s_stuckFor})");
         var (gone, info) = await handler.NextDisconnectedAsync(TimeSpan.FromSeconds(20));
         Assert.Same(slowConnection, gone);
         Assert.Equal(DisconnectReason.SlowConsumer, info.Reason);
@@ -111,7 +122,8 @@ public sealed class SlowConsumerTests
                 return ValueTask.CompletedTask;
             },
         };
-        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.SendTimeout = TimeSpan.FromSeconds(2)));
+        // Each reading member must take every line within SendTimeout: 5 s leaves room for a loaded machine.
+        await using var app = await TestApp.StartKestrelAsync(a => a.UseWebSocketHandler("/ws", handler, o => o.SendTimeout = TimeSpan.FromSeconds(5)));
         await using var stuck = await ConnectNonReadingAsync(app.Port);
         var stuckConnection = await handler.NextConnectedAsync();
         using var reader = new ClientWebSocket();
@@ -207,6 +219,8 @@ public sealed class SlowConsumerTests
     {
         private readonly List<Task> _sends = [];
         private long _maxQueuedBytes;
+        private long _stuckSendStarted;
+        private long _failedAt;
 
         public TaskCompletionSource<Exception> Failed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -214,6 +228,9 @@ public sealed class SlowConsumerTests
 
         /// <summary>Gets the most bytes that were waiting in sends that had not completed, at any point.</summary>
         public long MaxQueuedBytes => Interlocked.Read(ref _maxQueuedBytes);
+
+        /// <summary>Gets the time from the start of the last send that got stuck (awaited sends only) to the flood's failure.</summary>
+        public TimeSpan StuckUntilFailure => Stopwatch.GetElapsedTime(Interlocked.Read(ref _stuckSendStarted), Interlocked.Read(ref _failedAt));
 
         public void Start(IWebSocketConnection connection) => _ = Task.Run(() => RunAsync(connection));
 
@@ -234,11 +251,13 @@ public sealed class SlowConsumerTests
                 // Bounded: the peer's buffers hold a few hundred KiB at most, so the limit is hit long before this ends.
                 for (var i = 0; i < 20_000; i++)
                 {
+                    var started = Stopwatch.GetTimestamp();
                     var send = connection.SendBinaryAsync(payload).AsTask();
                     if (awaitEachSend)
                     {
                         if (!send.IsCompleted && await Task.WhenAny(send, Task.Delay(500)) != send)
                         {
+                            Interlocked.Exchange(ref _stuckSendStarted, started);
                             Stuck.TrySetResult();
                         }
 
@@ -268,6 +287,7 @@ public sealed class SlowConsumerTests
             }
             catch (Exception ex)
             {
+                Interlocked.Exchange(ref _failedAt, Stopwatch.GetTimestamp());
                 Failed.TrySetResult(ex);
             }
         }

@@ -12,7 +12,7 @@ using WebSocketEcho.Middleware.Tests.Infrastructure;
 namespace WebSocketEcho.Middleware.Tests.Security;
 
 /// <summary>
-/// Requiring an authorized user (a role policy) before the upgrade, with plain ASP.NET Core: the two recipes the README
+/// Requiring an authorized user (a role policy) before the upgrade, with plain ASP.NET Core: the two recipes docs/security.md
 /// shows. A refused request gets 401 or 403 and is never upgraded; the handler sees the user. (Routing/ covers plain
 /// <c>RequireAuthorization()</c> with an anonymous and a signed-in caller.)
 /// </summary>
@@ -55,7 +55,7 @@ public sealed class AuthorizationTests
         await using var app = await TestApp.StartKestrelAsync(
             a =>
             {
-                // The README's recipe for UseWebSocketHandler.
+                // The recipe in docs/security.md for UseWebSocketHandler.
                 a.UseAuthentication();
                 a.UseWhen(
                     context => context.Request.Path.StartsWithSegments("/chat"),

@@ -6,7 +6,7 @@ using WebSocketEcho.Middleware.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Tests.Security;
 
-/// <summary>The README's rate-limiting recipe: ASP.NET Core's rate limiter in front of the endpoint limits upgrade attempts per client address.</summary>
+/// <summary>The rate-limiting recipe in docs/security.md: ASP.NET Core's rate limiter in front of the endpoint limits upgrade attempts per client address.</summary>
 public sealed class RateLimitingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

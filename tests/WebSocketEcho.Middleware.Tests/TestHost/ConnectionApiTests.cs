@@ -18,13 +18,10 @@ public sealed class ConnectionApiTests
     {
         var handler = new RecordingHandler { OnMessage = (c, _) => c.CloseAsync((WebSocketCloseStatus)status, reason) };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendTextAsync("close please", TestContext.Current.CancellationToken);
-        var close = await socket.ReceiveMessageAsync();
-        Assert.Equal((WebSocketCloseStatus)status, close.CloseStatus);
-        Assert.Equal(reason, close.CloseDescription);
-        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await client.SendTextAsync("close please", Ct);
+        await client.ExpectCloseAsync((WebSocketCloseStatus)status, reason, Ct);
 
         var (_, info) = await handler.NextDisconnectedAsync();
         Assert.Equal(DisconnectReason.ClosedByServer, info.Reason);
@@ -37,14 +34,12 @@ public sealed class ConnectionApiTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
         await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, "from outside", Ct);
 
-        var close = await socket.ReceiveMessageAsync();
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, close.CloseStatus);
-        Assert.Equal("from outside", close.CloseDescription);
+        await client.ExpectCloseAsync(WebSocketCloseStatus.NormalClosure, "from outside", Ct);
     }
 
     [Fact]
@@ -59,13 +54,11 @@ public sealed class ConnectionApiTests
             },
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendTextAsync("close twice", TestContext.Current.CancellationToken);
-        var close = await socket.ReceiveMessageAsync();
-        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await client.SendTextAsync("close twice", Ct);
+        await client.ExpectCloseAsync((WebSocketCloseStatus)4001, "first", Ct);
 
-        Assert.Equal((WebSocketCloseStatus)4001, close.CloseStatus);
         var (_, info) = await handler.NextDisconnectedAsync();
         Assert.Equal((WebSocketCloseStatus)4001, info.CloseStatus);
         Assert.Equal("first", info.CloseStatusDescription);
@@ -85,13 +78,13 @@ public sealed class ConnectionApiTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
         var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await connection.CloseAsync((WebSocketCloseStatus)status, "x", Ct));
 
         Assert.Equal("closeStatus", error.ParamName);
-        Assert.Equal("still open", await socket.RoundTripAsync("still open"));
+        Assert.Equal("still open", await client.RoundTripAsync("still open"));
     }
 
     [Theory]
@@ -104,13 +97,13 @@ public sealed class ConnectionApiTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
         var error = await Assert.ThrowsAsync<ArgumentException>(async () => await connection.SendTextAsync(invalid, Ct));
 
         Assert.Equal("utf8Text", error.ParamName);
-        Assert.Equal("next message", await socket.RoundTripAsync("next message"));
+        Assert.Equal("next message", await client.RoundTripAsync("next message"));
     }
 
     [Fact]
@@ -118,12 +111,12 @@ public sealed class ConnectionApiTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await connection.SendTextAsync("bad \uDC00 text", Ct));
 
-        Assert.Equal("next message", await socket.RoundTripAsync("next message"));
+        Assert.Equal("next message", await client.RoundTripAsync("next message"));
     }
 
     [Fact]
@@ -131,20 +124,16 @@ public sealed class ConnectionApiTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
         await connection.SendTextAsync("text é", Ct);
         await connection.SendTextAsync("utf8 €"u8.ToArray(), Ct);
         await connection.SendBinaryAsync(new byte[] { 0xFF, 0x00 }, Ct);
 
-        var first = await socket.ReceiveMessageAsync();
-        var second = await socket.ReceiveMessageAsync();
-        var third = await socket.ReceiveMessageAsync();
-        Assert.Equal((WebSocketMessageType.Text, "text é"), (first.Type, first.Text));
-        Assert.Equal((WebSocketMessageType.Text, "utf8 €"), (second.Type, second.Text));
-        Assert.Equal(WebSocketMessageType.Binary, third.Type);
-        Assert.Equal(new byte[] { 0xFF, 0x00 }, third.Payload);
+        Assert.Equal("text é", await client.ReceiveTextAsync(Ct));
+        Assert.Equal("utf8 €", await client.ReceiveTextAsync(Ct));
+        Assert.Equal(new byte[] { 0xFF, 0x00 }, await client.ReceiveBinaryAsync(Ct));
     }
 
     [Fact]
@@ -152,12 +141,12 @@ public sealed class ConnectionApiTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await connection.SendTextAsync("never", new CancellationToken(canceled: true)));
 
         await connection.SendTextAsync("first to arrive", Ct);
-        Assert.Equal("first to arrive", (await socket.ReceiveMessageAsync()).Text);
+        Assert.Equal("first to arrive", await client.ReceiveTextAsync(Ct));
     }
 }

@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Tests.TestHost;
@@ -16,13 +15,11 @@ public sealed class EchoTests
     public async Task Text_with_the_chapter_prefix_is_answered_with_prefix_plus_text(string text, string expected)
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler("Received:  "));
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendTextAsync(text, TestContext.Current.CancellationToken);
-        var reply = await socket.ReceiveMessageAsync();
+        await client.SendTextAsync(text, Ct);
 
-        Assert.Equal(WebSocketMessageType.Text, reply.Type);
-        Assert.Equal(expected, reply.Text);
+        Assert.Equal(expected, await client.ReceiveTextAsync(Ct));
     }
 
     [Theory]
@@ -32,13 +29,11 @@ public sealed class EchoTests
     public async Task Text_without_a_prefix_is_echoed_unchanged(string text)
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler());
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendTextAsync(text, TestContext.Current.CancellationToken);
-        var reply = await socket.ReceiveMessageAsync();
+        await client.SendTextAsync(text, Ct);
 
-        Assert.Equal(WebSocketMessageType.Text, reply.Type);
-        Assert.Equal(text, reply.Text);
+        Assert.Equal(text, await client.ReceiveTextAsync(Ct));
     }
 
     [Theory]
@@ -47,59 +42,45 @@ public sealed class EchoTests
     public async Task Binary_is_echoed_unchanged_as_binary_with_or_without_a_prefix(string prefix)
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler(prefix));
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var payload = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray(); // every byte value, invalid UTF-8 included
 
-        await socket.SendAsync(payload, WebSocketMessageType.Binary, true, Ct);
-        var reply = await socket.ReceiveMessageAsync();
+        await client.SendBinaryAsync(payload, Ct);
 
-        Assert.Equal(WebSocketMessageType.Binary, reply.Type);
-        Assert.Equal(payload, reply.Payload);
+        Assert.Equal(payload, await client.ReceiveBinaryAsync(Ct));
     }
 
     [Fact]
     public async Task Empty_binary_message_is_echoed_as_an_empty_binary_message()
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler("Received:  "));
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendAsync(Array.Empty<byte>(), WebSocketMessageType.Binary, true, Ct);
-        var reply = await socket.ReceiveMessageAsync();
+        await client.SendBinaryAsync(Array.Empty<byte>(), Ct);
 
-        Assert.Equal(WebSocketMessageType.Binary, reply.Type);
-        Assert.Empty(reply.Payload);
+        Assert.Empty(await client.ReceiveBinaryAsync(Ct));
     }
 
     [Fact]
     public async Task Mixed_text_and_binary_messages_are_answered_in_order_each_with_its_own_type()
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler("> "));
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
         for (var i = 0; i < 10; i++)
         {
-            if (i % 2 == 0)
-            {
-                await socket.SendTextAsync("text " + i, TestContext.Current.CancellationToken);
-            }
-            else
-            {
-                await socket.SendAsync(new[] { (byte)i, (byte)0xFF }, WebSocketMessageType.Binary, true, Ct);
-            }
+            await (i % 2 == 0 ? client.SendTextAsync("text " + i, Ct) : client.SendBinaryAsync(new[] { (byte)i, (byte)0xFF }, Ct));
         }
 
         for (var i = 0; i < 10; i++)
         {
-            var reply = await socket.ReceiveMessageAsync();
             if (i % 2 == 0)
             {
-                Assert.Equal(WebSocketMessageType.Text, reply.Type);
-                Assert.Equal("> text " + i, reply.Text);
+                Assert.Equal("> text " + i, await client.ReceiveTextAsync(Ct));
             }
             else
             {
-                Assert.Equal(WebSocketMessageType.Binary, reply.Type);
-                Assert.Equal(new[] { (byte)i, (byte)0xFF }, reply.Payload);
+                Assert.Equal(new[] { (byte)i, (byte)0xFF }, await client.ReceiveBinaryAsync(Ct));
             }
         }
     }
@@ -114,11 +95,12 @@ public sealed class EchoTests
     public async Task Text_split_into_client_fragments_is_answered_once_with_the_whole_text()
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler("Received:  "));
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendAsync(Encoding.UTF8.GetBytes("Hel"), WebSocketMessageType.Text, false, Ct);
-        await socket.SendAsync(Encoding.UTF8.GetBytes("lo"), WebSocketMessageType.Text, true, Ct);
+        // The testing client sends whole messages; its WebSocket sends the parts.
+        await client.WebSocket.SendAsync("Hel"u8.ToArray(), WebSocketMessageType.Text, false, Ct);
+        await client.WebSocket.SendAsync("lo"u8.ToArray(), WebSocketMessageType.Text, true, Ct);
 
-        Assert.Equal("Received:  Hello", (await socket.ReceiveMessageAsync()).Text);
+        Assert.Equal("Received:  Hello", await client.ReceiveTextAsync(Ct));
     }
 }

@@ -16,15 +16,12 @@ public sealed class HandlerFailureTests
             OnMessage = (c, m) => m.GetText() == "boom" ? throw boom : c.SendTextAsync(m.Payload),
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var bad = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var bad = await app.ConnectTestClientAsync();
         var badConnection = await handler.NextConnectedAsync();
-        using var good = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var good = await app.ConnectTestClientAsync();
 
         await bad.SendTextAsync("boom", TestContext.Current.CancellationToken);
-        var close = await bad.ReceiveMessageAsync();
-        Assert.Equal(WebSocketCloseStatus.InternalServerError, close.CloseStatus);
-        Assert.DoesNotContain("secret", close.CloseDescription ?? string.Empty, StringComparison.Ordinal);
-        await bad.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+        await bad.ExpectCloseAsync(WebSocketCloseStatus.InternalServerError, "Internal server error", TestContext.Current.CancellationToken); // not the secret detail
 
         var (connection, info) = await handler.NextDisconnectedAsync();
         Assert.Same(badConnection, connection);
@@ -53,12 +50,11 @@ public sealed class HandlerFailureTests
             },
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendTextAsync("anything", TestContext.Current.CancellationToken);
+        await client.SendTextAsync("anything", TestContext.Current.CancellationToken);
 
-        Assert.Equal(WebSocketCloseStatus.InternalServerError, (await socket.ReceiveMessageAsync()).CloseStatus);
-        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+        await client.ExpectCloseAsync(WebSocketCloseStatus.InternalServerError, cancellationToken: TestContext.Current.CancellationToken);
         var (_, info) = await handler.NextDisconnectedAsync();
         Assert.Equal(DisconnectReason.HandlerError, info.Reason);
     }
@@ -68,13 +64,11 @@ public sealed class HandlerFailureTests
     {
         var handler = new RecordingHandler { OnConnected = static _ => throw new InvalidOperationException("cannot start") };
         await using var app = await TestApp.StartTestHostAsync(handler, o => o.CloseTimeout = TimeSpan.FromSeconds(2));
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
-        await socket.SendTextAsync("sent before the close arrived", TestContext.Current.CancellationToken);
-        var close = await socket.ReceiveCloseAsync();
-        Assert.Equal(WebSocketCloseStatus.InternalServerError, close.CloseStatus);
-        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+        await client.SendTextAsync("sent before the close arrived", TestContext.Current.CancellationToken);
+        await client.ExpectCloseAsync(WebSocketCloseStatus.InternalServerError, cancellationToken: TestContext.Current.CancellationToken);
 
         var (_, info) = await handler.NextDisconnectedAsync();
         Assert.Equal(DisconnectReason.HandlerError, info.Reason);
@@ -94,14 +88,14 @@ public sealed class HandlerFailureTests
     {
         var handler = new RecordingHandler { OnDisconnected = static (_, _) => throw new InvalidOperationException("cleanup failed") };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using (var first = await app.ConnectTestHostAsync(TestApp.HandlerPath))
+        await using (var first = await app.ConnectTestClientAsync())
         {
             await first.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", TestContext.Current.CancellationToken);
         }
 
         var (connection, _) = await handler.NextDisconnectedAsync();
         await app.WaitForConnectionClosedLogAsync(connection.Id);
-        using var second = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var second = await app.ConnectTestClientAsync();
 
         Assert.Equal("next", await second.RoundTripAsync("next"));
         var logged = Assert.Single(app.MiddlewareLogs, r => r.Id.Id == 15);

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
+using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Tests.TestHost;
@@ -14,21 +15,21 @@ public sealed class LifecycleTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
         for (var i = 1; i <= 5; i++)
         {
-            await socket.SendTextAsync(new string('x', i), TestContext.Current.CancellationToken);
+            await client.SendTextAsync(new string('x', i), Ct);
         }
 
-        await socket.SendAsync(new byte[7], WebSocketMessageType.Binary, true, Ct);
+        await client.SendBinaryAsync(new byte[7], Ct);
         for (var i = 0; i < 6; i++)
         {
-            await socket.ReceiveMessageAsync();
+            await client.ReceiveAsync(Ct);
         }
 
-        await socket.CloseAsync((WebSocketCloseStatus)4000, "bye", Ct);
+        await client.CloseAsync((WebSocketCloseStatus)4000, "bye", Ct);
         var (disconnected, info) = await handler.NextDisconnectedAsync();
         await app.WaitForConnectionClosedLogAsync(connection.Id);
 
@@ -56,14 +57,14 @@ public sealed class LifecycleTests
     {
         var handler = new RecordingHandler { OnMessage = static (_, _) => ValueTask.CompletedTask };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
         for (var i = 0; i < 100; i++)
         {
-            await socket.SendTextAsync($"message {i}", TestContext.Current.CancellationToken);
+            await client.SendTextAsync($"message {i}", Ct);
         }
 
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await client.CloseAsync(cancellationToken: Ct);
         await handler.NextDisconnectedAsync();
 
         Assert.Equal(Enumerable.Range(0, 100).Select(i => $"message {i}"), handler.Messages.Select(m => Encoding.UTF8.GetString(m.Payload)));
@@ -75,16 +76,16 @@ public sealed class LifecycleTests
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
 
-        var sockets = new List<WebSocket>();
+        var clients = new List<WebSocketTestClient>();
         for (var i = 0; i < 10; i++)
         {
-            sockets.Add(await app.ConnectTestHostAsync(TestApp.HandlerPath));
+            clients.Add(await app.ConnectTestClientAsync());
         }
 
-        foreach (var socket in sockets)
+        foreach (var client in clients)
         {
-            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
-            socket.Dispose();
+            await client.CloseAsync(cancellationToken: Ct);
+            await client.DisposeAsync();
         }
 
         var ids = new HashSet<string>();
@@ -109,7 +110,7 @@ public sealed class LifecycleTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath + "?room=blue");
+        await using var client = await app.ConnectTestClientAsync(TestApp.HandlerPath + "?room=blue");
         var connection = await handler.NextConnectedAsync();
 
         // {instance}-{sequence}: the instance part lets a backplane route a push for this connection to this instance.
@@ -138,8 +139,8 @@ public sealed class LifecycleTests
             },
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var blue = await app.ConnectTestHostAsync(TestApp.HandlerPath + "?room=blue");
-        using var red = await app.ConnectTestHostAsync(TestApp.HandlerPath + "?room=red");
+        await using var blue = await app.ConnectTestClientAsync(TestApp.HandlerPath + "?room=blue");
+        await using var red = await app.ConnectTestClientAsync(TestApp.HandlerPath + "?room=red");
 
         Assert.Equal("blue 1", await blue.RoundTripAsync("a"));
         Assert.Equal("red 1", await red.RoundTripAsync("a"));
@@ -151,15 +152,15 @@ public sealed class LifecycleTests
     {
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
         var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.ConnectionClosed.Register(() => fired.TrySetResult());
 
-        Assert.Equal("ping", await socket.RoundTripAsync("ping"));
+        Assert.Equal("ping", await client.RoundTripAsync("ping"));
         Assert.False(connection.ConnectionClosed.IsCancellationRequested);
 
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await client.CloseAsync(cancellationToken: Ct);
         await fired.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         Assert.True(connection.ConnectionClosed.IsCancellationRequested);
     }
@@ -177,9 +178,9 @@ public sealed class LifecycleTests
             },
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await client.CloseAsync(cancellationToken: Ct);
 
         Assert.True(await firedBeforeDisconnect.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct));
     }
@@ -204,10 +205,10 @@ public sealed class LifecycleTests
             },
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
         var connection = await handler.NextConnectedAsync();
 
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, Ct);
+        await client.CloseAsync(cancellationToken: Ct);
         await handler.NextDisconnectedAsync();
 
         Assert.IsType<WebSocketException>(await inDisconnect.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct));
@@ -237,14 +238,13 @@ public sealed class LifecycleTests
             },
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendTextAsync("close please", TestContext.Current.CancellationToken);
+        await client.SendTextAsync("close please", Ct);
 
         var error = Assert.IsType<WebSocketException>(await afterClose.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct));
         Assert.Equal(WebSocketError.InvalidState, error.WebSocketErrorCode);
-        var close = await socket.ReceiveMessageAsync();
-        Assert.Equal(WebSocketMessageType.Close, close.Type);
+        await client.ExpectCloseAsync(WebSocketCloseStatus.NormalClosure, "done", Ct);
     }
 
     [Fact]
@@ -259,9 +259,9 @@ public sealed class LifecycleTests
             },
         };
         await using var app = await TestApp.StartTestHostAsync(handler);
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        await socket.SendTextAsync("abort please", TestContext.Current.CancellationToken);
+        await client.SendTextAsync("abort please", Ct);
 
         var (connection, info) = await handler.NextDisconnectedAsync();
         Assert.Equal(DisconnectReason.ClosedByServer, info.Reason);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Tests.TestHost;
@@ -13,9 +14,9 @@ public sealed class OriginPolicyTests
     public async Task Request_without_Origin_is_accepted()
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler());
-        using var socket = await app.ConnectTestHostAsync(TestApp.HandlerPath);
+        await using var client = await app.ConnectTestClientAsync();
 
-        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+        Assert.Equal("ok", await client.RoundTripAsync("ok"));
     }
 
     [Theory]
@@ -25,9 +26,9 @@ public sealed class OriginPolicyTests
     public async Task Same_origin_is_accepted_without_configuration(string origin)
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler());
-        using var socket = await ConnectWithOriginAsync(app, origin);
+        await using var client = await ConnectWithOriginAsync(app, origin);
 
-        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+        Assert.Equal("ok", await client.RoundTripAsync("ok"));
     }
 
     [Theory]
@@ -41,9 +42,9 @@ public sealed class OriginPolicyTests
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ConnectWithOriginAsync(app, origin));
+        var refused = await Assert.ThrowsAsync<WebSocketHandshakeRefusedException>(() => ConnectWithOriginAsync(app, origin));
 
-        Assert.Contains("403", error.Message, StringComparison.Ordinal);
+        Assert.Equal(403, refused.StatusCode);
         Assert.Equal(0, handler.ConnectedCount);
         var refusal = Assert.Single(app.MiddlewareLogs, r => r.Id.Id == 3);
         Assert.Equal(LogLevel.Information, refusal.Level);
@@ -57,9 +58,9 @@ public sealed class OriginPolicyTests
     public async Task Star_accepts_every_origin(string origin)
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler(), o => o.AllowedOrigins.Add("*"));
-        using var socket = await ConnectWithOriginAsync(app, origin);
+        await using var client = await ConnectWithOriginAsync(app, origin);
 
-        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+        Assert.Equal("ok", await client.RoundTripAsync("ok"));
     }
 
     [Theory]
@@ -70,9 +71,9 @@ public sealed class OriginPolicyTests
     public async Task Listed_origin_and_same_origin_are_accepted(string origin)
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler(), o => o.AllowedOrigins.Add("https://app.example.com"));
-        using var socket = await ConnectWithOriginAsync(app, origin);
+        await using var client = await ConnectWithOriginAsync(app, origin);
 
-        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+        Assert.Equal("ok", await client.RoundTripAsync("ok"));
     }
 
     [Theory]
@@ -84,9 +85,9 @@ public sealed class OriginPolicyTests
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler, o => o.AllowedOrigins.Add("https://app.example.com"));
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ConnectWithOriginAsync(app, origin));
+        var refused = await Assert.ThrowsAsync<WebSocketHandshakeRefusedException>(() => ConnectWithOriginAsync(app, origin));
 
-        Assert.Contains("403", error.Message, StringComparison.Ordinal);
+        Assert.Equal(403, refused.StatusCode);
         Assert.Equal(0, handler.ConnectedCount);
     }
 
@@ -94,11 +95,11 @@ public sealed class OriginPolicyTests
     public async Task Null_origin_is_accepted_when_null_is_listed()
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler(), o => o.AllowedOrigins.Add("null"));
-        using var socket = await ConnectWithOriginAsync(app, "null");
+        await using var client = await ConnectWithOriginAsync(app, "null");
 
-        Assert.Equal("ok", await socket.RoundTripAsync("ok"));
+        Assert.Equal("ok", await client.RoundTripAsync("ok"));
     }
 
-    private static Task<System.Net.WebSockets.WebSocket> ConnectWithOriginAsync(TestApp app, string origin) =>
-        app.ConnectTestHostAsync(TestApp.HandlerPath, client => client.ConfigureRequest = request => request.Headers.Origin = origin);
+    private static Task<WebSocketTestClient> ConnectWithOriginAsync(TestApp app, string origin) =>
+        app.ConnectTestClientAsync(configure: o => o.Headers.Origin = origin);
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Tests.TestHost;
@@ -35,8 +36,8 @@ public sealed class RoutingTests
         await using var app = await TestApp.StartTestHostAsync(handler);
 
         // The next middleware answers 200 with a body instead of 101.
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.ConnectTestHostAsync(path));
-        Assert.Contains("200", error.Message, StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<WebSocketHandshakeRefusedException>(() => app.ConnectTestClientAsync(path));
+        Assert.Equal(200, refused.StatusCode);
         Assert.Equal(0, handler.ConnectedCount);
     }
 
@@ -47,9 +48,9 @@ public sealed class RoutingTests
     public async Task WebSocket_request_to_the_path_with_or_without_trailing_slash_in_any_case_is_accepted(string path)
     {
         await using var app = await TestApp.StartTestHostAsync(new EchoMessageHandler("Received:  "));
-        using var socket = await app.ConnectTestHostAsync(path);
+        await using var client = await app.ConnectTestClientAsync(path);
 
-        Assert.Equal("Received:  hi", await socket.RoundTripAsync("hi"));
+        Assert.Equal("Received:  hi", await client.RoundTripAsync("hi"));
     }
 
     [Fact]
@@ -61,10 +62,10 @@ public sealed class RoutingTests
             a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
             a.Run(TestApp.NextMiddleware);
         });
-        using var socket = await app.ConnectTestHostAsync("/echo");
+        await using var client = await app.ConnectTestClientAsync("/echo");
         using var http = app.TestServer.CreateClient();
 
-        Assert.Equal("Received:  hi", await socket.RoundTripAsync("hi"));
+        Assert.Equal("Received:  hi", await client.RoundTripAsync("hi"));
         Assert.Equal("next:/echo", await http.GetStringAsync(new Uri("http://localhost/echo"), Ct));
     }
 
@@ -77,10 +78,10 @@ public sealed class RoutingTests
             a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
             a.Run(TestApp.NextMiddleware);
         });
-        using var socket = await app.ConnectTestHostAsync("/base/echo");
+        await using var client = await app.ConnectTestClientAsync("/base/echo");
         using var http = app.TestServer.CreateClient();
 
-        Assert.Equal("Received:  based", await socket.RoundTripAsync("based"));
+        Assert.Equal("Received:  based", await client.RoundTripAsync("based"));
         Assert.Equal("next:/echo", await http.GetStringAsync(new Uri("http://localhost/base/echo"), Ct));
     }
 
@@ -94,8 +95,8 @@ public sealed class RoutingTests
             a.UseWebSocketHandler("/second", new EchoMessageHandler("second: "));
             a.Run(TestApp.NextMiddleware);
         });
-        using var toFirst = await app.ConnectTestHostAsync("/first");
-        using var toSecond = await app.ConnectTestHostAsync("/second");
+        await using var toFirst = await app.ConnectTestClientAsync("/first");
+        await using var toSecond = await app.ConnectTestClientAsync("/second");
 
         Assert.Equal("one", await toFirst.RoundTripAsync("one"));
         Assert.Equal("second: two", await toSecond.RoundTripAsync("two"));

@@ -1,3 +1,4 @@
+using WebSocketEcho.Middleware.Testing;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
 
 namespace WebSocketEcho.Middleware.Tests.TestHost;
@@ -19,10 +20,10 @@ public sealed class SubProtocolTests
             o.SubProtocols.Add("v1.chat");
         });
 
-        using var socket = await ConnectOfferingAsync(app, offered.Split(','));
+        await using var client = await ConnectOfferingAsync(app, offered.Split(','));
         var connection = await handler.NextConnectedAsync();
 
-        Assert.Equal(expected, socket.SubProtocol);
+        Assert.Equal(expected, client.SubProtocol);
         Assert.Equal(expected, connection.SubProtocol);
     }
 
@@ -35,12 +36,12 @@ public sealed class SubProtocolTests
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler, o => o.SubProtocols.Add("v2.chat"));
 
-        using var socket = await ConnectOfferingAsync(app, offered.Length == 0 ? [] : [offered]);
+        await using var client = await ConnectOfferingAsync(app, offered.Length == 0 ? [] : [offered]);
         var connection = await handler.NextConnectedAsync();
 
         Assert.Null(connection.SubProtocol);
-        Assert.True(string.IsNullOrEmpty(socket.SubProtocol));
-        Assert.Equal("works", await socket.RoundTripAsync("works"));
+        Assert.True(string.IsNullOrEmpty(client.SubProtocol));
+        Assert.Equal("works", await client.RoundTripAsync("works"));
     }
 
     [Fact]
@@ -49,19 +50,19 @@ public sealed class SubProtocolTests
         var handler = new RecordingHandler();
         await using var app = await TestApp.StartTestHostAsync(handler);
 
-        using var socket = await ConnectOfferingAsync(app, ["v1.chat"]);
+        await using var client = await ConnectOfferingAsync(app, ["v1.chat"]);
         var connection = await handler.NextConnectedAsync();
 
         Assert.Null(connection.SubProtocol);
-        Assert.Equal("works", await socket.RoundTripAsync("works"));
+        Assert.Equal("works", await client.RoundTripAsync("works"));
     }
 
-    private static Task<System.Net.WebSockets.WebSocket> ConnectOfferingAsync(TestApp app, string[] offered) =>
-        app.ConnectTestHostAsync(TestApp.HandlerPath, client =>
+    private static Task<WebSocketTestClient> ConnectOfferingAsync(TestApp app, string[] offered) =>
+        app.ConnectTestClientAsync(configure: o =>
         {
             foreach (var protocol in offered)
             {
-                client.SubProtocols.Add(protocol);
+                o.SubProtocols.Add(protocol);
             }
         });
 }

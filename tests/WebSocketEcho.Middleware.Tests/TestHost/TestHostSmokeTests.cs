@@ -1,5 +1,3 @@
-using System.Net.WebSockets;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using WebSocketEcho.Middleware.Tests.Infrastructure;
@@ -18,15 +16,13 @@ public sealed class TestHostSmokeTests
             a.UseWebSocketHandler("/echo", new EchoMessageHandler("Received:  "));
             a.Run(c => c.Response.WriteAsync("fallthrough"));
         });
-        var client = app.TestServer.CreateWebSocketClient();
-        using var socket = await client.ConnectAsync(new Uri("ws://localhost/echo"), Ct);
+        await using (var client = await app.ConnectTestClientAsync("/echo"))
+        {
+            await client.SendTextAsync("Hello, world!", Ct);
+            Assert.Equal("Received:  Hello, world!", await client.ReceiveTextAsync(Ct));
 
-        await socket.SendAsync(Encoding.UTF8.GetBytes("Hello, world!"), WebSocketMessageType.Text, true, Ct);
-        var buffer = new byte[256];
-        var result = await socket.ReceiveAsync(buffer, Ct);
-        Assert.Equal("Received:  Hello, world!", Encoding.UTF8.GetString(buffer, 0, result.Count));
-
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", Ct);
+            await client.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", Ct);
+        }
 
         using var http = app.TestServer.CreateClient();
         Assert.Equal("fallthrough", await http.GetStringAsync(new Uri("http://localhost/echo"), Ct));

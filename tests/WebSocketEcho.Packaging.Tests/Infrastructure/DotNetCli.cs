@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using WebSocketEcho.Tests.Shared;
 
 namespace WebSocketEcho.Packaging.Tests.Infrastructure;
 
@@ -15,7 +16,9 @@ internal sealed record CommandResult(string CommandLine, int ExitCode, string Ou
 /// <summary>
 /// Runs the dotnet CLI as a user would, bounded in time and at below-normal priority. Build servers and node reuse
 /// are off so that no process outlives the command (and holds its output open), and the MSBuild variables of the
-/// `dotnet test` that runs these tests are not inherited.
+/// `dotnet test` that runs these tests are not inherited. Each command runs while it holds
+/// <see cref="MachineTestLock.HeavyTests"/> shared: never alongside the middleware's chaos tests (the wait for the lock
+/// is not part of the command's timeout).
 /// </summary>
 internal static class DotNetCli
 {
@@ -28,6 +31,7 @@ internal static class DotNetCli
     {
         var startInfo = CreateStartInfo("dotnet", arguments, workingDirectory, environment);
         var commandLine = "dotnet " + string.Join(' ', startInfo.ArgumentList);
+        using var machineLock = await MachineTestLock.HeavyTests.AcquireSharedAsync($"the packaging tests (`{commandLine}`)", cancellationToken: cancellationToken);
         var output = new StringBuilder();
         var stopwatch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = startInfo };

@@ -9,6 +9,10 @@ internal static class Repository
 
     public static string LibraryProject => Path.Combine(Root, "src", "WebSocketEcho.Middleware", "WebSocketEcho.Middleware.csproj");
 
+    public static string RedisLibraryProject => Path.Combine(Root, "src", "WebSocketEcho.Middleware.Redis", "WebSocketEcho.Middleware.Redis.csproj");
+
+    public static string TestingLibraryProject => Path.Combine(Root, "src", "WebSocketEcho.Middleware.Testing", "WebSocketEcho.Middleware.Testing.csproj");
+
     public static string SampleProject => Path.Combine(Root, "samples", "WebSocketEcho.Sample", "WebSocketEcho.Sample.csproj");
 
     public static string ReadFile(params string[] relativePath) => File.ReadAllText(Path.Combine([Root, .. relativePath]));

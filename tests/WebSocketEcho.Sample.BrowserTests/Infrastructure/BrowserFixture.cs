@@ -1,11 +1,13 @@
 using Microsoft.Playwright;
+using WebSocketEcho.Tests.Shared;
 
 namespace WebSocketEcho.Sample.BrowserTests.Infrastructure;
 
 /// <summary>
 /// One headless Chromium for the whole test run, driven by Playwright (its driver ships in the NuGet package and runs
 /// offline). The browser is the system's Chromium found on PATH; nothing is downloaded. Each test takes a fresh
-/// <see cref="IBrowserContext"/> (its own cookies, cache and pages) from <see cref="NewContextAsync"/>.
+/// <see cref="IBrowserContext"/> (its own cookies, cache and pages) from <see cref="NewContextAsync"/>. Chromium runs
+/// only while <see cref="MachineTestLock.HeavyTests"/> is held shared (never alongside the middleware's chaos tests).
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
@@ -29,12 +31,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IBrowser? _browser;
     private string? _unavailableReason;
     private Exception? _launchError;
+    private IDisposable? _machineLock;
 
     /// <summary>Gets the path of the Chromium in use, or null when none was found.</summary>
     public string? ChromiumPath { get; private set; }
 
     public async ValueTask InitializeAsync()
     {
+        _machineLock = await MachineTestLock.HeavyTests.AcquireSharedAsync("the browser tests (Chromium)");
         ChromiumPath = ChromiumLocator.FindOnPath();
         if (ChromiumPath is null)
         {
@@ -65,7 +69,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// Creates a fresh browser context for one test. Without a browser, ends the test: skipped with the reason,
     /// or failed when <c>WSE_REQUIRE_BROWSER=1</c>.
     /// </summary>
-    public async Task<IBrowserContext> NewContextAsync()
+    /// <param name="ignoreHttpsErrors">Accept any server certificate (the tests' self-signed one) for https and wss.</param>
+    public async Task<IBrowserContext> NewContextAsync(bool ignoreHttpsErrors = false)
     {
         if (_launchError is not null)
         {
@@ -77,18 +82,25 @@ public sealed class BrowserFixture : IAsyncLifetime
             BrowserRequirement.Unavailable(_unavailableReason ?? "the browser was not started");
         }
 
-        var context = await _browser!.NewContextAsync();
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = ignoreHttpsErrors });
         context.SetDefaultTimeout((float)Timeout.TotalMilliseconds);
         return context;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null)
+        try
         {
-            await _browser.DisposeAsync();
-        }
+            if (_browser is not null)
+            {
+                await _browser.DisposeAsync();
+            }
 
-        _playwright?.Dispose();
+            _playwright?.Dispose();
+        }
+        finally
+        {
+            _machineLock?.Dispose();
+        }
     }
 }

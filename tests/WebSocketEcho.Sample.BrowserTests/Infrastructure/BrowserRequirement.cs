@@ -8,21 +8,9 @@ internal static class BrowserRequirement
 {
     public const string VariableName = "WSE_REQUIRE_BROWSER";
 
-    /// <summary>Gets a value indicating whether this run requires the browser (the variable is <c>1</c> or <c>true</c>).</summary>
-    public static bool IsRequired => IsRequiredBy(Environment.GetEnvironmentVariable(VariableName));
-
     /// <summary>Reads a value of <c>WSE_REQUIRE_BROWSER</c>: <c>1</c> or <c>true</c> (any case) require the browser.</summary>
-    public static bool IsRequiredBy(string? value) =>
-        value?.Trim() is { } text && (text == "1" || text.Equals("true", StringComparison.OrdinalIgnoreCase));
+    public static bool IsRequiredBy(string? value) => ToolRequirement.IsRequiredBy(value);
 
     /// <summary>Ends the current test: a skip with <paramref name="reason"/>, or a failure when the browser is required.</summary>
-    public static void Unavailable(string reason)
-    {
-        if (IsRequired)
-        {
-            Assert.Fail($"{reason}. {VariableName}=1 is set, so a missing browser fails instead of skipping.");
-        }
-
-        Assert.Skip(reason);
-    }
+    public static void Unavailable(string reason) => ToolRequirement.Unavailable(VariableName, "browser", reason);
 }

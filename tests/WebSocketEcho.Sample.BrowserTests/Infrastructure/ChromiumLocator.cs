@@ -40,7 +40,8 @@ internal static class ChromiumLocator
         return null;
     }
 
-    private static bool IsExecutableFile(string path)
+    /// <summary>Gets a value indicating whether <paramref name="path"/> is a file anyone may execute (any file, on Windows).</summary>
+    internal static bool IsExecutableFile(string path)
     {
         if (!File.Exists(path))
         {

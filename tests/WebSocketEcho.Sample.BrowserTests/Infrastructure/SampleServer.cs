@@ -6,9 +6,9 @@ namespace WebSocketEcho.Sample.BrowserTests.Infrastructure;
 
 /// <summary>
 /// The real sample site, run as its own process exactly as a user runs it (<c>dotnet WebSocketEcho.Sample.dll</c>,
-/// content root = the sample folder, its appsettings.json) on a loopback port the OS chooses. The address is read
-/// from Kestrel's "Now listening on:" line. Dispose kills the process if it is still running; so does the end of
-/// the test process, in case a test run is cut short.
+/// content root = the sample folder, its appsettings.json) on loopback ports the OS chooses. The addresses are read
+/// from Kestrel's "Now listening on:" lines, up to "Application started". Dispose kills the process if it is still
+/// running; so does the end of the test process, in case a test run is cut short.
 /// </summary>
 internal sealed partial class SampleServer : IAsyncDisposable
 {
@@ -16,29 +16,33 @@ internal sealed partial class SampleServer : IAsyncDisposable
 
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(30);
-    private static readonly ConcurrentDictionary<SampleServer, byte> s_running = new();
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    static SampleServer() => AppDomain.CurrentDomain.ProcessExit += static (_, _) =>
-    {
-        foreach (var server in s_running.Keys)
-        {
-            server.KillNow();
-        }
-    };
+    private readonly ConcurrentQueue<Uri> _addresses = new();
+    private readonly TaskCompletionSource<IReadOnlyList<Uri>> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SampleServer(Process process) => _process = process;
 
-    /// <summary>Gets the site's address, for example <c>http://127.0.0.1:40123/</c>.</summary>
-    public Uri BaseAddress => _listening.Task.IsCompletedSuccessfully
+    /// <summary>The <c>--urls</c> tests give unless they say otherwise: one http address on a port the OS picks.</summary>
+    public const string LoopbackHttp = "http://127.0.0.1:0";
+
+    /// <summary>Gets every address the sample listens on, in Kestrel's order.</summary>
+    public IReadOnlyList<Uri> Addresses => _listening.Task.IsCompletedSuccessfully
         ? _listening.Task.Result
         : throw new InvalidOperationException("The sample is not listening.");
 
+    /// <summary>Gets the site's http address, for example <c>http://127.0.0.1:40123/</c>.</summary>
+    public Uri BaseAddress => Addresses.First(a => a.Scheme == Uri.UriSchemeHttp);
+
+    /// <summary>Gets the site's https address, or null when it serves http only.</summary>
+    public Uri? HttpsAddress => Addresses.FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps);
+
     /// <summary>Gets the echo socket's address, <c>ws://127.0.0.1:port/echo</c>.</summary>
     public Uri EchoUri => new UriBuilder(BaseAddress) { Scheme = "ws", Path = "/echo" }.Uri;
+
+    /// <summary>Gets the echo socket's TLS address, <c>wss://127.0.0.1:port/echo</c> (the sample must serve https).</summary>
+    public Uri SecureEchoUri => new UriBuilder(HttpsAddress ?? throw new InvalidOperationException("The sample serves no https.")) { Scheme = "wss", Path = "/echo" }.Uri;
 
     /// <summary>Gets the exit code once the process has ended.</summary>
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
@@ -49,7 +53,11 @@ internal sealed partial class SampleServer : IAsyncDisposable
     /// <summary>Starts the sample and waits until Kestrel listens.</summary>
     /// <param name="cancellationToken">Stops waiting for the sample.</param>
     /// <param name="environment">Extra environment variables (configuration such as <c>Echo__Prefix</c>, runtime switches).</param>
-    public static async Task<SampleServer> StartAsync(CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="urls">
+    /// The operator's <c>--urls</c>; null lets the sample choose from its <c>DefaultUrls</c> section (http, and https
+    /// when it finds a certificate), which this method points at ports the OS picks unless the environment says otherwise.
+    /// </param>
+    public static async Task<SampleServer> StartAsync(CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null, string? urls = LoopbackHttp)
     {
         SampleLocation.EnsureExists();
 
@@ -61,8 +69,12 @@ internal sealed partial class SampleServer : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(SampleLocation.AssemblyPath);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
+        if (urls is not null)
+        {
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add(urls);
+        }
+
         start.ArgumentList.Add("--contentRoot");
         start.ArgumentList.Add(SampleLocation.ContentRoot);
         // As deployed: Production settings, wwwroot served from the content root (not through static web assets).
@@ -70,6 +82,14 @@ internal sealed partial class SampleServer : IAsyncDisposable
         start.Environment.Remove("DOTNET_ENVIRONMENT");
         // The sample decides its socket scheduling from appsettings.json unless a test says otherwise.
         start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+        // Where to listen is the test's decision alone; never the sample's fixed ports 1234 and 1235.
+        foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS" })
+        {
+            start.Environment.Remove(inherited);
+        }
+
+        start.Environment["DefaultUrls__Http"] = LoopbackHttp;
+        start.Environment["DefaultUrls__Https"] = "https://127.0.0.1:0";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
@@ -87,7 +107,7 @@ internal sealed partial class SampleServer : IAsyncDisposable
             throw new InvalidOperationException($"Could not start {DotNetHost.Path}.");
         }
 
-        s_running.TryAdd(server, 0);
+        ChildProcesses.Track(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -124,7 +144,7 @@ internal sealed partial class SampleServer : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            KillNow();
+            ChildProcesses.KillNow(_process);
             throw new InvalidOperationException($"The sample did not exit within {s_stopTimeout.TotalSeconds} s of SIGTERM; it was killed. Output:{Environment.NewLine}{Output}");
         }
 
@@ -133,7 +153,7 @@ internal sealed partial class SampleServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        KillNow();
+        ChildProcesses.KillNow(_process);
         try
         {
             await _process.WaitForExitAsync().WaitAsync(s_stopTimeout);
@@ -147,12 +167,15 @@ internal sealed partial class SampleServer : IAsyncDisposable
             // The process never started.
         }
 
-        s_running.TryRemove(this, out _);
+        ChildProcesses.Untrack(_process);
         _process.Dispose();
     }
 
     [GeneratedRegex(@"Now listening on: (?<address>https?://[^\s""]+)")]
     private static partial Regex ListeningLine();
+
+    // Logged once Kestrel listens on every address.
+    private const string StartedLine = "Application started.";
 
     private void OnOutput(string? line)
     {
@@ -168,22 +191,11 @@ internal sealed partial class SampleServer : IAsyncDisposable
 
         if (ListeningLine().Match(line) is { Success: true } match)
         {
-            _listening.TrySetResult(new Uri(match.Groups["address"].Value));
+            _addresses.Enqueue(new Uri(match.Groups["address"].Value));
         }
-    }
-
-    private void KillNow()
-    {
-        try
+        else if (line.Contains(StartedLine, StringComparison.Ordinal))
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Not started, or already gone.
+            _listening.TrySetResult([.. _addresses]);
         }
     }
 }
