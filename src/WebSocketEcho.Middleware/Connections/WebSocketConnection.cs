@@ -15,7 +15,7 @@ namespace WebSocketEcho.Middleware;
     "Reliability",
     "CA1001:Types that own disposable fields should be disposable",
     Justification = "Neither is disposed on purpose: ConnectionClosed tokens outlive the connection in handler code, and a send finishing after the end must still release the lock. Neither holds unmanaged resources in this use.")]
-internal sealed class WebSocketConnection : IWebSocketConnection
+internal sealed partial class WebSocketConnection : IWebSocketConnection
 {
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -172,44 +172,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         return _sendLock.Wait(0, CancellationToken.None)
             ? SendLockedAsync(payload, type, length)
             : SendWhenUnlockedAsync(payload, type, length, cancellationToken);
-    }
-
-    /// <summary>
-    /// Hands a pushed message to the single writer without waiting for it to go out: true when it was sent or is queued
-    /// behind other sends, false when the connection refused it (closing, ended, lost, or over MaxPendingSendBytes, which
-    /// starts closing it with 1008). A queued send that fails later is logged at Debug; the connection's end is recorded
-    /// by its own paths. <paramref name="payload"/> must stay unchanged until the send completes.
-    /// </summary>
-    internal bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type)
-    {
-        if (CloseStarted || _ended)
-        {
-            return false;
-        }
-
-        var send = SendAsync(payload, type, CancellationToken.None);
-        if (send.IsCompletedSuccessfully)
-        {
-            send.GetAwaiter().GetResult();
-            return true;
-        }
-
-        if (send.IsCompleted)
-        {
-            try
-            {
-                send.GetAwaiter().GetResult();
-            }
-            catch (WebSocketException)
-            {
-                // Refused: the connection is closing, gone or too slow; it is not counted as reached.
-            }
-
-            return false;
-        }
-
-        _ = ObservePushAsync(send);
-        return true;
     }
 
     /// <summary>Starts the server side of the close handshake (once); the first recorded outcome wins.</summary>
@@ -518,19 +480,6 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
     }
 
-    private async Task ObservePushAsync(ValueTask send)
-    {
-        try
-        {
-            await send.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            // The connection ended (or failed) before this delivery's turn; its end is recorded by its own paths.
-            Log.PushNotSent(_endpoint.Logger, Id, ex.Message);
-        }
-    }
-
     private CancellationTokenSource CreateClosedSource()
     {
         var created = new CancellationTokenSource();
@@ -582,7 +531,10 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         }
     }
 
-    private ValueTask SendLockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
+    private ValueTask SendLockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length) =>
+        _pushes is { HasEntries: true } ? SendAfterPushesAsync(payload, type, length) : SendLockedNowAsync(payload, type, length);
+
+    private ValueTask SendLockedNowAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
     {
         ValueTask send;
         try
@@ -645,6 +597,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
 
         try
         {
+            await WriteQueuedPushesAsync().ConfigureAwait(false);
             if (SendRefusal() is { } refused)
             {
                 throw refused;
@@ -718,6 +671,7 @@ internal sealed class WebSocketConnection : IWebSocketConnection
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await WriteQueuedPushesAsync().ConfigureAwait(false);
             if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await Socket.CloseOutputAsync(status, description, CancellationToken.None).ConfigureAwait(false);
