@@ -8,6 +8,15 @@ internal sealed class FanoutOptions
 {
     public bool Quick { get; private set; }
 
+    /// <summary>Gets a value indicating whether this is the smoke test (<c>--smoke</c>): a few seconds, the middleware only.</summary>
+    public bool Smoke { get; private set; }
+
+    /// <summary>
+    /// Gets a value indicating whether each kind runs scaled out (<c>--redis</c>): two instances sharing a real
+    /// redis-server through the kind's Redis backplane, the publisher on the first, the connections split over both.
+    /// </summary>
+    public bool Redis { get; private set; }
+
     public int Rounds { get; private set; } = 5;
 
     public List<int> ConnectionCounts { get; private set; } = [100, 1_000, 10_000];
@@ -57,7 +66,13 @@ internal sealed class FanoutOptions
           dotnet run -c Release --project tests/WebSocketEcho.Benchmarks -- fanout [options]
         Options:
           --quick                 about a minute: 1 round, 100 and 1,000 connections, 1 s phases, no memory
-                                  measurement (CI smoke test)
+                                  measurement
+          --smoke                 a few seconds (CI): the middleware only, 1 round, 100 connections, 32 B and
+                                  1 KiB, short phases; fails on any lost, duplicated, out-of-order or garbled message
+          --redis                 scaled out: per kind two instances sharing a real redis-server (started on a free
+                                  loopback port, stopped by PID) through the kind's Redis backplane; the publisher
+                                  on the first, the connections split over both; no memory measurement
+                                  (default connections 1000)
           --rounds N              interleaved rounds (default 5; the server that goes first alternates)
           --connections a,b       connection counts (default 100,1000,10000)
           --sizes a,b             message sizes in bytes, at least 32 (default 32,1024)
@@ -80,6 +95,9 @@ internal sealed class FanoutOptions
         connections) is reported, not enforced.
         """;
 
+    /// <summary>Gets the run's name for the report and the default report file: full, quick or smoke, with -redis when scaled out.</summary>
+    public string Mode => (Smoke ? "smoke" : Quick ? "quick" : "full") + (Redis ? "-redis" : string.Empty);
+
     public static FanoutOptions Parse(string[] args)
     {
         var options = new FanoutOptions();
@@ -96,6 +114,25 @@ internal sealed class FanoutOptions
                     options.PacedDuration = TimeSpan.FromSeconds(1);
                     options.Warmup = TimeSpan.FromSeconds(0.5);
                     options.MemoryFrom = 0;
+                    break;
+                case "--smoke":
+                    options.Smoke = true;
+                    options.Rounds = 1;
+                    options.ConnectionCounts = [100];
+                    options.Kinds = [FanoutServerKind.Middleware];
+                    options.BurstDuration = TimeSpan.FromSeconds(0.5);
+                    options.PacedDuration = TimeSpan.FromSeconds(0.5);
+                    options.Warmup = TimeSpan.FromSeconds(0.25);
+                    options.MemoryFrom = 0;
+                    break;
+                case "--redis":
+                    options.Redis = true;
+                    options.MemoryFrom = 0;
+                    if (!args.Contains("--connections"))
+                    {
+                        options.ConnectionCounts = [1_000];
+                    }
+
                     break;
                 case "--memory-from":
                     options.MemoryFrom = int.Parse(Next(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture);

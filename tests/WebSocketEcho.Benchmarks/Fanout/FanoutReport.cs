@@ -27,14 +27,21 @@ internal sealed class FanoutReport
     public string ToMarkdown(TimeSpan elapsed, string[] args)
     {
         var text = new StringBuilder();
-        text.AppendLine("### Fan-out: WebSocketEcho.Middleware push vs. SignalR `IHubContext`");
+        text.AppendLine(_options.Redis
+            ? "### Fan-out over Redis: WebSocketEcho.Middleware push + `AddRedisBackplane` vs. SignalR `IHubContext` + `AddStackExchangeRedis`"
+            : "### Fan-out: WebSocketEcho.Middleware push vs. SignalR `IHubContext`");
         text.AppendLine();
         var loads = _results.Select(r => r.Measurement.Values.TryGetValue(FanoutScenario.LoadAverage, out var l) ? l : double.NaN).Where(l => !double.IsNaN(l)).ToList();
         var loadRange = loads.Count == 0 ? "unknown" : string.Create(s_invariant, $"{loads.Min():0.#} to {loads.Max():0.#}, median {Medians.Of(loads):0.#}");
         text.AppendLine(s_invariant, $"- Machine: {_environment.DescribeMachine()}; 1-minute load average after each server: {loadRange} (at the end: {_loadAfter}).");
-        text.AppendLine(s_invariant, $"- Run: {(_options.Quick ? "quick" : "full")}, {_options.Rounds} interleaved round(s) (a fresh server per round, connection count and kind; which kind goes first alternates by round); medians; ratio = middleware / SignalR; {elapsed.TotalMinutes:0.0} min in all. Command: `dotnet run -c Release --project tests/WebSocketEcho.Benchmarks -- fanout{(args.Length > 0 ? " " + string.Join(' ', args) : string.Empty)}`.");
+        text.AppendLine(s_invariant, $"- Run: {_options.Mode}, {_options.Rounds} interleaved round(s) (a fresh server per round, connection count and kind; which kind goes first alternates by round); medians; ratio = middleware / SignalR; {elapsed.TotalMinutes:0.0} min in all. Command: `dotnet run -c Release --project tests/WebSocketEcho.Benchmarks -- fanout{(args.Length > 0 ? " " + string.Join(' ', args) : string.Empty)}`.");
         text.AppendLine(s_invariant, $"- Bursts: K messages published as fast as the server can (each publish awaited), K = {_options.BurstDeliveries:N0} / connections, at most {_options.BurstBacklogBytes / 1024} KiB per connection; the runner waits until every connection has every message before the next burst; deliveries/s = deliveries / (server's first publish to the client's last receipt), over {_options.BurstDuration.TotalSeconds:0.#} s of bursts per size. Paced: {_options.PacedRate:N0} deliveries/s (one message every connections / {_options.PacedRate:N0} s) for {_options.PacedDuration.TotalSeconds:0.#} s. Latency: publish (the publisher's Stopwatch timestamp in the message) to receipt (the client's, same clock).");
         text.AppendLine(s_invariant, $"- Memory{(_options.MemoryFrom > 0 ? string.Create(s_invariant, $" (from {_options.MemoryFrom:N0} connections on; below that the growth is mostly fixed costs)") : " (not measured)")}: the server's VmRSS (settled) after opening the connections, each in {FanoutGroups.PerConnection} groups, minus before (after a warm-up with up to 200 connections that then closed), divided by the connections.");
+        if (_options.Redis)
+        {
+            text.AppendLine("- Scaled out: per kind and round, two instances (A, B; both pinned to the server core) sharing one fresh real `redis-server` (Debian's, a child process on a free loopback port, no persistence, pinned to the server core, stopped by PID); middleware `services.AddRedisBackplane(\"127.0.0.1:P\")`, SignalR `AddSignalR().AddStackExchangeRedis(\"127.0.0.1:P\")`; the publisher on A, connection i on A when i is even, on B when odd, so half the deliveries cross Redis. Server CPU = A + B + redis-server.");
+        }
+
         text.AppendLine(s_invariant, $"- Runtime configuration for both: `{_options.Config}`{DescribeVariables()}.");
         text.AppendLine();
         text.AppendLine("| Measurement | SignalR | Middleware | Ratio | Target |");

@@ -69,7 +69,7 @@ internal static class FanoutRunner
         }
 
         var report = new FanoutReport(results, options, environment, LoadAverage()).ToMarkdown(clock.Elapsed, args);
-        var path = options.OutputPath ?? Path.Combine(environment.RepositoryRoot, "artifacts", "benchmarks", $"fanout{(options.Quick ? "-quick" : string.Empty)}.md");
+        var path = options.OutputPath ?? Path.Combine(environment.RepositoryRoot, "artifacts", "benchmarks", options.Mode == "full" ? "fanout.md" : $"fanout-{options.Mode.Replace("full-", string.Empty, StringComparison.Ordinal)}.md");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         await File.WriteAllTextAsync(path, report);
         Console.WriteLine();

@@ -59,17 +59,26 @@ internal sealed class FanoutScenario
     public async Task<Measurement> RunAsync(IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
     {
         var name = _kind.ToString();
-        await using var server = await ServerProcess.StartModeAsync(
-            name,
-            _options.Fault == FanoutFault.None ? ["fanout-server", "--kind", name.ToLowerInvariant()] : ["fanout-server", "--kind", name.ToLowerInvariant(), "--fault", _options.Fault.ToString()],
-            _environment,
-            variables,
-            PublishClient.ProbeAsync,
-            cancellationToken);
+        List<string> mode = ["fanout-server", "--kind", name.ToLowerInvariant()];
+        if (_options.Fault != FanoutFault.None)
+        {
+            mode.AddRange(["--fault", _options.Fault.ToString()]);
+        }
+
+        await using var redis = _options.Redis ? await FanoutRedis.StartAsync(_environment, cancellationToken) : null;
+        if (redis is not null)
+        {
+            mode.AddRange(["--redis", redis.Configuration]);
+        }
+
+        // Scaled out: instance B first, so that A (the publisher's) is the one the other measurements read.
+        await using var other = redis is null ? null : await ServerProcess.StartModeAsync(name + " B", mode, _environment, variables, PublishClient.ProbeAsync, cancellationToken);
+        await using var server = await ServerProcess.StartModeAsync(name, mode, _environment, variables, PublishClient.ProbeAsync, cancellationToken);
+        List<ServerProcess> processes = [server, .. other is null ? [] : new[] { other }, .. redis is null ? [] : new[] { redis.Process }];
         using var publisher = new PublishClient(server.EndPoint);
         try
         {
-            await MeasureAsync(server, publisher, cancellationToken);
+            await MeasureAsync(server, processes, publisher, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or HttpRequestException or TimeoutException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -77,9 +86,9 @@ internal sealed class FanoutScenario
             _tally.Fail($"{ex.GetType().Name}: {ex.Message}");
         }
 
-        if (server.HasExited)
+        foreach (var process in processes.Where(p => p.HasExited))
         {
-            _tally.Fail($"the {name} server exited:{Environment.NewLine}{server.RecentOutput}");
+            _tally.Fail($"{process.Name} exited:{Environment.NewLine}{process.RecentOutput}");
         }
 
         _measurement.Errors = _tally.Errors;
@@ -87,11 +96,18 @@ internal sealed class FanoutScenario
         return _measurement;
     }
 
+    private static TimeSpan CpuTime(IReadOnlyList<ServerProcess> processes) =>
+        processes.Aggregate(TimeSpan.Zero, (sum, process) => sum + process.ReadCpuTime());
+
     private static string Key(string metric, int size) => string.Create(CultureInfo.InvariantCulture, $"{metric} {size}");
 
-    private async Task MeasureAsync(ServerProcess server, PublishClient publisher, CancellationToken cancellationToken)
+    /// <summary>
+    /// Measures <paramref name="server"/> (the publisher's instance, whose memory is read) and, scaled out, the other
+    /// instance the connections are split over; the CPU time of all <paramref name="processes"/> is counted.
+    /// </summary>
+    private async Task MeasureAsync(ServerProcess server, IReadOnlyList<ServerProcess> processes, PublishClient publisher, CancellationToken cancellationToken)
     {
-        IReadOnlyList<System.Net.IPEndPoint> instances = [server.EndPoint];
+        IReadOnlyList<System.Net.IPEndPoint> instances = [.. processes.Where(p => p != server && p.Name.StartsWith(server.Name, StringComparison.Ordinal)).Select(p => p.EndPoint).Prepend(server.EndPoint)];
 
         // Warm-up: JIT, pools and GC budgets on both paths, with a few connections that then go away.
         using (var warm = await FanoutClients.OpenAsync(_kind, instances, _environment.SourceAddresses, Math.Min(_connections, WarmupConnections), _tally, _nextSequence, cancellationToken))
@@ -122,7 +138,7 @@ internal sealed class FanoutScenario
 
         foreach (var size in _options.Sizes)
         {
-            if (!await MeasureBurstsAsync(server, publisher, size, cancellationToken)
+            if (!await MeasureBurstsAsync(processes, publisher, size, cancellationToken)
                 || (_options.PacedDuration > TimeSpan.Zero && !await MeasurePacedAsync(publisher, size, cancellationToken)))
             {
                 return;
@@ -135,7 +151,7 @@ internal sealed class FanoutScenario
         }
     }
 
-    private async Task<bool> MeasureBurstsAsync(ServerProcess server, PublishClient publisher, int size, CancellationToken cancellationToken)
+    private async Task<bool> MeasureBurstsAsync(IReadOnlyList<ServerProcess> processes, PublishClient publisher, int size, CancellationToken cancellationToken)
     {
         // One burst first that is not measured: the measured connections' first large messages size their buffers.
         if (!await BurstsAsync(publisher, _connections, size, TimeSpan.Zero, null, cancellationToken))
@@ -144,7 +160,7 @@ internal sealed class FanoutScenario
         }
 
         var latency = new LatencyHistogram();
-        var serverCpu = server.ReadCpuTime();
+        var serverCpu = CpuTime(processes);
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         var (deliveries, ticks) = (0L, 0L);
@@ -162,7 +178,7 @@ internal sealed class FanoutScenario
         }
 
         var seconds = wall.Elapsed.TotalSeconds;
-        var serverCpuUsed = server.ReadCpuTime() - serverCpu;
+        var serverCpuUsed = CpuTime(processes) - serverCpu;
         _measurement.Add(Deliveries(size), deliveries / (ticks / (double)Stopwatch.Frequency));
         _measurement.Add(ServerCpuPerDelivery(size), serverCpuUsed.TotalNanoseconds / deliveries);
         _measurement.Add(BurstP50(size), latency.PercentileMicroseconds(50));

@@ -13,7 +13,8 @@ namespace WebSocketEcho.Benchmarks.Fanout;
 
 /// <summary>
 /// The fan-out server (<c>fanout-server --kind middleware|signalr</c>), started by the fan-out runner as its own
-/// process (<c>--fault X</c>: the runner's self-test, see <see cref="FanoutFault"/>): the same slim host for both kinds, a WebSocket endpoint at <c>/fanout</c> (the middleware's handler or a
+/// process (<c>--fault X</c>: the runner's self-test, see <see cref="FanoutFault"/>; <c>--redis CONFIG</c>: the kind's
+/// Redis backplane, <c>AddRedisBackplane</c> or SignalR's <c>AddStackExchangeRedis</c>): the same slim host for both kinds, a WebSocket endpoint at <c>/fanout</c> (the middleware's handler or a
 /// SignalR hub), <c>POST /publish</c> for the runner to start the publisher, and <c>GET /ready</c>. The settings are
 /// in <see cref="FanoutSettings"/>.
 /// </summary>
@@ -37,6 +38,14 @@ internal static class FanoutServer
             hostArgs.RemoveRange(faultAt, 2);
         }
 
+        string? redis = null;
+        var redisAt = hostArgs.IndexOf("--redis");
+        if (redisAt >= 0)
+        {
+            redis = redisAt + 1 < hostArgs.Count ? hostArgs[redisAt + 1] : throw new ArgumentException("--redis needs a StackExchange.Redis configuration.");
+            hostArgs.RemoveRange(redisAt, 2);
+        }
+
         var builder = WebApplication.CreateSlimBuilder([.. hostArgs]);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
@@ -48,15 +57,23 @@ internal static class FanoutServer
         {
             builder.Services.AddWebSocketHandler<FanoutHandler>(options => options.MaxConnections = FanoutSettings.MaxConnections);
             builder.Services.AddSingleton<IFanoutPublisher, MiddlewarePublisher>();
+            if (redis is not null)
+            {
+                builder.Services.AddRedisBackplane(redis);
+            }
         }
         else
         {
-            builder.Services.AddSignalR(options =>
+            var signalR = builder.Services.AddSignalR(options =>
             {
                 options.KeepAliveInterval = FanoutSettings.KeepAliveInterval;
                 options.ClientTimeoutInterval = FanoutSettings.ClientTimeout;
                 options.EnableDetailedErrors = false;
             });
+            if (redis is not null)
+            {
+                signalR.AddStackExchangeRedis(redis);
+            }
             builder.Services.AddSingleton<IFanoutPublisher, SignalRPublisher>();
         }
 
@@ -81,7 +98,7 @@ internal static class FanoutServer
         app.MapGet("/ready", () => "ready");
 
         app.Lifetime.ApplicationStarted.Register(() =>
-            Console.WriteLine($"fanout-server ({kind}) ready{(fault == FanoutFault.None ? string.Empty : $" (injecting fault: {fault})")}: gc={(GCSettings.IsServerGC ? "server" : "workstation")} processors={Environment.ProcessorCount}"));
+            Console.WriteLine($"fanout-server ({kind}{(redis is null ? string.Empty : ", Redis backplane")}) ready{(fault == FanoutFault.None ? string.Empty : $" (injecting fault: {fault})")}: gc={(GCSettings.IsServerGC ? "server" : "workstation")} processors={Environment.ProcessorCount}"));
         await app.RunAsync();
         return 0;
     }

@@ -87,7 +87,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             _ => (environment.SampleDll, Path.GetDirectoryName(environment.SampleDll)!, Array.Empty<string>()),
         };
 
-        return LaunchAsync(kind.ToString(), dll, workingDirectory, modeArgs, environment, variables, AnswersEchoAsync, "answer an echo", cancellationToken);
+        return LaunchAsync(kind.ToString(), port => DotnetCommand(environment, dll, modeArgs, port), workingDirectory, environment, variables, AnswersEchoAsync, "answer an echo", cancellationToken);
     }
 
     /// <summary>
@@ -101,13 +101,27 @@ internal sealed class ServerProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string> variables,
         Func<IPEndPoint, CancellationToken, Task> probe,
         CancellationToken cancellationToken) =>
-        LaunchAsync(name, Path.Combine(AppContext.BaseDirectory, "WebSocketEcho.Benchmarks.dll"), AppContext.BaseDirectory, [.. modeArgs], environment, variables, probe, "get ready", cancellationToken);
+        LaunchAsync(name, port => DotnetCommand(environment, Path.Combine(AppContext.BaseDirectory, "WebSocketEcho.Benchmarks.dll"), [.. modeArgs], port), AppContext.BaseDirectory, environment, variables, probe, "get ready", cancellationToken);
+
+    /// <summary>
+    /// Starts another program on a free loopback port (the fan-out runner's redis-server), pinned to the server's core
+    /// and cleaned up like the servers, and waits until <paramref name="probe"/> succeeds against it.
+    /// </summary>
+    public static Task<ServerProcess> StartProgramAsync(
+        string name,
+        Func<int, IEnumerable<string>> command,
+        BenchEnvironment environment,
+        Func<IPEndPoint, CancellationToken, Task> probe,
+        CancellationToken cancellationToken) =>
+        LaunchAsync(name, port => [.. command(port)], Path.GetTempPath(), environment, new Dictionary<string, string>(), probe, "get ready", cancellationToken);
+
+    private static List<string> DotnetCommand(BenchEnvironment environment, string dll, string[] modeArgs, int port) =>
+        [environment.DotnetHost, dll, .. modeArgs, "--urls", $"http://127.0.0.1:{port}"];
 
     private static async Task<ServerProcess> LaunchAsync(
         string serverName,
-        string dll,
+        Func<int, List<string>> program,
         string workingDirectory,
-        string[] modeArgs,
         BenchEnvironment environment,
         IReadOnlyDictionary<string, string> variables,
         Func<IPEndPoint, CancellationToken, Task> probe,
@@ -135,7 +149,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             command.AddRange(["taskset", "-c", core.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        command.AddRange([environment.DotnetHost, dll, .. modeArgs, "--urls", $"http://127.0.0.1:{port}"]);
+        command.AddRange(program(port));
         info.FileName = command[0];
         foreach (var arg in command.Skip(1))
         {
