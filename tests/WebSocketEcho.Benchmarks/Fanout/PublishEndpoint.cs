@@ -48,8 +48,7 @@ internal static class PublishEndpoint
                         await PublishAsync(publisher, groups, FanoutPayload.Create(sequence, Stopwatch.GetTimestamp(), size));
                         break;
                     case FanoutFault.Garble:
-                        var text = FanoutPayload.Create(sequence, Stopwatch.GetTimestamp(), size);
-                        await PublishAsync(publisher, groups, string.Concat(text.AsSpan(0, size - 1), text[^1] == 'a' ? "b" : "a"));
+                        await PublishAsync(publisher, groups, FanoutFaults.Garble(FanoutPayload.Create(sequence, Stopwatch.GetTimestamp(), size)));
                         continue;
                 }
             }
