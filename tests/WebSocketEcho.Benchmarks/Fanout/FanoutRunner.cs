@@ -92,21 +92,11 @@ internal static class FanoutRunner
         Console.WriteLine($"{stage}: {values}; errors {measurement.Errors}{(measurement.ErrorDetail is { } d ? $" ({d})" : string.Empty)}");
     }
 
-    private static int ReportFailures(List<FanoutResult> results)
-    {
-        var failed = results.Where(r => r.Measurement.Errors > 0).ToList();
-        if (failed.Count == 0)
-        {
-            Console.WriteLine("PASSED: every connection got every message once, in order and intact; no connection dropped.");
-            return 0;
-        }
-
-        foreach (var r in failed)
-        {
-            Console.Error.WriteLine($"FAILED: [round {r.Round}] {r.Server}, {r.Connections} connections: {r.Measurement.Errors} error(s), first: {r.Measurement.ErrorDetail}");
-        }
-
-        Console.Error.WriteLine($"FAILED: {failed.Sum(r => r.Measurement.Errors)} error(s) in {failed.Count} run(s); the fan-out run fails.");
-        return 1;
-    }
+    private static int ReportFailures(List<FanoutResult> results) =>
+        RunnerCommandLine.ReportFailures(
+            results,
+            r => r.Measurement,
+            r => $"[round {r.Round}] {r.Server}, {r.Connections} connections",
+            "every connection got every message once, in order and intact; no connection dropped.",
+            "fan-out");
 }

@@ -83,23 +83,13 @@ internal static class LoadRunner
     /// fails the whole run: one line per run that had errors, and exit code 1. Performance targets are reported, not
     /// enforced (machines are noisy); correctness is enforced.
     /// </summary>
-    private static int ReportFailures(List<RoundResult> results)
-    {
-        var failed = results.Where(r => r.Measurement.Errors > 0).ToList();
-        if (failed.Count == 0)
-        {
-            Console.WriteLine("PASSED: every reply of every run was the expected echo; no timeouts, no dropped connections.");
-            return 0;
-        }
-
-        foreach (var r in failed)
-        {
-            Console.Error.WriteLine($"FAILED: [{r.Config} round {r.Round}] {r.Server} server, {r.Measurement.Scenario}: {r.Measurement.Errors} error(s), first: {r.Measurement.ErrorDetail}");
-        }
-
-        Console.Error.WriteLine($"FAILED: {failed.Sum(r => r.Measurement.Errors)} error(s) in {failed.Count} run(s); the load run fails.");
-        return 1;
-    }
+    private static int ReportFailures(List<RoundResult> results) =>
+        RunnerCommandLine.ReportFailures(
+            results,
+            r => r.Measurement,
+            r => $"[{r.Config} round {r.Round}] {r.Server} server, {r.Measurement.Scenario}",
+            "every reply of every run was the expected echo; no timeouts, no dropped connections.",
+            "load");
 
     private static async Task RunThroughputAsync(
         ServerKind kind, string config, int round, Dictionary<string, string> variables, RunOptions options, BenchEnvironment environment, List<RoundResult> results, CancellationToken cancellationToken)
