@@ -1,4 +1,5 @@
 using WebSocketEcho.Benchmarks.Baseline;
+using WebSocketEcho.Benchmarks.CloseTimes;
 using WebSocketEcho.Benchmarks.Fanout;
 using WebSocketEcho.Benchmarks.Load;
 using WebSocketEcho.Benchmarks.Micro;
@@ -6,6 +7,7 @@ using WebSocketEcho.Benchmarks.Micro;
 // One console app, several modes:
 //   (default)         the load runner: starts the servers as separate processes and compares them
 //   micro [...]       BenchmarkDotNet micro-benchmarks of the per-message path (in memory)
+//   close-times [...]  how long a connection the server fails takes to end, per failure code and peer (in process)
 //   baseline-server   the documentation's echo loop as a server (started by the load runner)
 //   lean-server       the leanest loop on the platform as a server (--candidate lean: calibration)
 //   garble-server     an echo server that garbles 1 reply in 1,000 (--candidate garble: the runner's self-test)
@@ -18,6 +20,7 @@ return args.FirstOrDefault() switch
     "lean-direct-server" => await DocsEchoServer.RunAsync(args[1..], lean: true, direct: true),
     "garble-server" => await DocsEchoServer.RunAsync(args[1..], garble: true),
     "micro" => MicroBenchmarks.Run(args[1..]),
+    "close-times" => await CloseTimesRunner.RunAsync(args[1..]),
     "fanout" when args.Contains("--help") => FanoutHelp(),
     "fanout" => await FanoutRunner.RunAsync(args[1..]),
     "fanout-server" => await FanoutServer.RunAsync(args[1..]),

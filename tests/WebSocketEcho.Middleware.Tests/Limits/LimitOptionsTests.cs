@@ -1,6 +1,6 @@
 namespace WebSocketEcho.Middleware.Tests.Limits;
 
-/// <summary>Pins the defaults the README documents. (Validation of every option: TestHost/OptionsValidationTests.)</summary>
+/// <summary>Pins the defaults the README documents. (Validation of every option: OptionsValidation/OptionsValidationTests.)</summary>
 public sealed class LimitOptionsTests
 {
     [Fact]
