@@ -92,7 +92,7 @@ internal sealed class ConnectionRegistry : IDisposable
 
         foreach (var connection in open)
         {
-            connection.CloseForShutdown();
+            connection.Closing.StartForShutdown();
         }
     }
 
@@ -128,7 +128,7 @@ internal sealed class ConnectionRegistry : IDisposable
             var now = Environment.TickCount64;
             for (var i = 0; i < count; i++)
             {
-                open[i].OnHeartbeat(now);
+                open[i].Timeouts.OnHeartbeat(now);
             }
         }
         finally

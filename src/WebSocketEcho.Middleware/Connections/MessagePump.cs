@@ -6,16 +6,17 @@ using System.Text.Unicode;
 namespace WebSocketEcho.Middleware;
 
 /// <summary>
-/// The receive loop of every connection of one endpoint. Per connection: OnConnected, then wait for data with a
-/// zero-byte receive (an idle connection holds no buffer), rent a pooled buffer, receive frames until the end of the
-/// message (growing the buffer up to MaxMessageSize, counting fragments), hand the whole message to the handler,
-/// return the buffer; finally finish the close handshake, end the transport and call OnDisconnected exactly once.
+/// The receive loop of every connection of one endpoint. Per connection: register it and tell the handler
+/// (OnConnected); then, for each message: wait for data with a zero-byte receive (an idle connection holds no buffer),
+/// assemble the message in a pooled buffer within the limits, hand it to the handler, return the buffer; finally finish
+/// the close handshake, end the transport and tell the handler (OnDisconnected) exactly once.
 /// </summary>
+/// <remarks>
+/// The endpoint runs <see cref="RunAsync"/> once per accepted connection; everything here runs on that connection's
+/// receive loop, the only reader of its socket. Sends from the handler go through the connection's writer.
+/// </remarks>
 internal sealed class MessagePump
 {
-    /// <summary>The most bytes (at least; MaxMessageSize if larger) discarded while waiting for the peer's close frame.</summary>
-    private const int MaxDiscardedAfterClose = 64 * 1024 * 1024;
-
     private readonly IMessageHandler _handler;
     private readonly EndpointContext _endpoint;
     private readonly ConnectionRegistry _registry;
@@ -25,6 +26,28 @@ internal sealed class MessagePump
         _handler = handler;
         _endpoint = endpoint;
         _registry = registry;
+    }
+
+    /// <summary>What assembling a message came to.</summary>
+    private enum Assembly
+    {
+        /// <summary>The whole message is in the buffer.</summary>
+        Complete,
+
+        /// <summary>The peer's close frame came instead of the rest of the message.</summary>
+        PeerClosed,
+
+        /// <summary>The message is bigger than MaxMessageSize.</summary>
+        TooBig,
+
+        /// <summary>The message has more frames than MaxFragmentsPerMessage.</summary>
+        TooManyFragments,
+
+        /// <summary>A text message ends inside a UTF-8 sequence.</summary>
+        InvalidUtf8,
+
+        /// <summary>A receive failed; the outcome has recorded why.</summary>
+        ReceiveFailed,
     }
 
     /// <summary>
@@ -41,7 +64,7 @@ internal sealed class MessagePump
         var handlerConnected = false;
         if (!_registry.Add(connection))
         {
-            connection.CloseForShutdown();
+            connection.Closing.StartForShutdown();
         }
 
         try
@@ -61,7 +84,7 @@ internal sealed class MessagePump
             catch (Exception ex)
             {
                 connected = false;
-                await connection.OnHandlerFailedAsync(ex, callback).ConfigureAwait(false);
+                await connection.Outcome.OnHandlerFailedAsync(ex, callback).ConfigureAwait(false);
             }
 
             if (connected)
@@ -69,7 +92,7 @@ internal sealed class MessagePump
                 // The idle wait is here rather than in a nested async method, so an idle connection keeps one small
                 // state machine alive (and no buffer): a zero-byte receive waits for the next frame.
                 var socket = connection.Socket;
-                while (!connection.CloseStarted)
+                while (!connection.Closing.IsStarted)
                 {
                     ValueWebSocketReceiveResult first;
                     try
@@ -78,7 +101,7 @@ internal sealed class MessagePump
                     }
                     catch (Exception ex)
                     {
-                        connection.OnReceiveFailed(ex);
+                        connection.Outcome.OnReceiveFailed(ex);
                         break;
                     }
 
@@ -89,180 +112,128 @@ internal sealed class MessagePump
                 }
             }
 
-            await FinishCloseHandshakeAsync(connection).ConfigureAwait(false);
+            await connection.Closing.FinishAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             // Defensive: nothing may escape into the host. Record it as the reason if none was.
-            connection.OnReceiveFailed(ex);
+            connection.Outcome.OnReceiveFailed(ex);
         }
         finally
         {
-            await connection.EndAsync().ConfigureAwait(false);
-            endpoint.Push.Unregister(connection);
-            var outcome = connection.Outcome;
-            try
-            {
-                if (handlerConnected)
-                {
-                    await TracedCallbacks.OnDisconnectedAsync(_handler, connection, outcome, endpoint).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex)
-            {
-                Log.DisconnectHandlerError(endpoint.Logger, ex, connection.Id);
-                endpoint.Metrics.HandlerError(endpoint.Name, nameof(IMessageHandler.OnDisconnectedAsync), ex);
-            }
-
-            var duration = Stopwatch.GetElapsedTime(started);
-            Log.ConnectionClosed(endpoint.Logger, connection.Id, outcome, duration);
-            endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration, countedActive);
-            _registry.Remove(connection);
+            await EndAsync(connection, handlerConnected, countedActive, started).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Receives the rest of the message whose first frame <paramref name="result"/> announced (rent a pooled buffer,
-    /// receive until the end of the message, within the limits) and hands it to the handler. Returns false when the
-    /// connection is ending. Pooled state machine: no allocation per message, even when it has to wait.
+    /// Receives the message whose first frame <paramref name="first"/> announced and hands it to the handler, in steps:
+    /// the peer's close instead of a message, assemble, stop at the peer's close or a broken limit, deliver. Returns false when the
+    /// connection is ending. Pooled state machines: no allocation per message, even when a step has to wait.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ReceiveMessageAsync(WebSocketConnection connection, ValueWebSocketReceiveResult result)
+    private async ValueTask<bool> ReceiveMessageAsync(WebSocketConnection connection, ValueWebSocketReceiveResult first)
     {
+        if (first.MessageType == WebSocketMessageType.Close)
+        {
+            await connection.Closing.OnPeerCloseAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        connection.Timeouts.OnDataReceived();
+        if (connection.Closing.IsStarted)
+        {
+            return false;
+        }
+
+        var message = await AssembleAsync(connection, first).ConfigureAwait(false);
+        if (message.Result != Assembly.Complete)
+        {
+            ReturnBuffer(message.Buffer);
+            await StopReceivingAsync(connection, message.Result).ConfigureAwait(false);
+            return false;
+        }
+
+        return await DeliverAsync(connection, message).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Receives frames until the end of the message. A message whose first frame is its last and empty needs no buffer.
+    /// Otherwise a buffer of ReceiveBufferSize is rented and doubled while it fills, up to MaxMessageSize; once full at
+    /// that limit, the message is too big unless only empty frames follow. Every frame counts towards
+    /// MaxFragmentsPerMessage. Never throws: a failed receive is recorded and reported as <see cref="Assembly.ReceiveFailed"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AssembledMessage> AssembleAsync(WebSocketConnection connection, ValueWebSocketReceiveResult first)
+    {
+        var type = first.MessageType;
+        var number = connection.StartMessage();
+        if (first.EndOfMessage)
+        {
+            return new AssembledMessage(type, [], 0, Assembly.Complete);
+        }
+
         var socket = connection.Socket;
-        var settings = _endpoint.Settings;
-        var pool = _endpoint.Pool;
-
-        if (result.MessageType == WebSocketMessageType.Close)
-        {
-            await connection.OnPeerCloseAsync().ConfigureAwait(false);
-            return false;
-        }
-
-        connection.Touch();
-        if (connection.CloseStarted)
-        {
-            return false;
-        }
-
-        var type = result.MessageType;
-        var message = connection.StartMessage();
-        var buffer = Array.Empty<byte>();
+        var maxSize = _endpoint.Settings.MaxMessageSize;
+        var buffer = _endpoint.Pool.Rent(_endpoint.Settings.ReceiveBufferSize);
         var length = 0;
-        var outcome = ReceiveOutcome.Complete;
-        if (!result.EndOfMessage)
+        var frameEnds = 0;
+        try
         {
-            buffer = pool.Rent(settings.ReceiveBufferSize);
-            var frameEnds = 0;
-            try
+            ValueWebSocketReceiveResult result;
+            do
             {
-                while (true)
+                var capacity = Math.Min(buffer.Length, maxSize);
+                if (length == capacity && capacity < maxSize)
                 {
-                    var capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
-                    if (length == capacity)
-                    {
-                        if (capacity == settings.MaxMessageSize)
-                        {
-                            // Full at the limit: the message is too big unless only empty frames remain.
-                            var probe = pool.Rent(1);
-                            try
-                            {
-                                result = await socket.ReceiveAsync(probe.AsMemory(0, 1), CancellationToken.None).ConfigureAwait(false);
-                            }
-                            finally
-                            {
-                                pool.Return(probe);
-                            }
+                    buffer = Grow(buffer, length);
+                    capacity = Math.Min(buffer.Length, maxSize);
+                }
 
-                            if (result.MessageType == WebSocketMessageType.Close)
-                            {
-                                outcome = ReceiveOutcome.PeerClosed;
-                                break;
-                            }
+                var atLimit = length == maxSize;
+                var requested = atLimit ? 1 : capacity - length;
+                result = atLimit
+                    ? await ReceivePastLimitAsync(socket).ConfigureAwait(false)
+                    : await socket.ReceiveAsync(buffer.AsMemory(length, requested), CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return new AssembledMessage(type, buffer, length, Assembly.PeerClosed);
+                }
 
-                            if (result.Count > 0)
-                            {
-                                outcome = ReceiveOutcome.TooBig;
-                                break;
-                            }
+                if (atLimit && result.Count > 0)
+                {
+                    return new AssembledMessage(type, buffer, length, Assembly.TooBig);
+                }
 
-                            // An empty frame: its end is seen.
-                            if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage, ref frameEnds))
-                            {
-                                outcome = ReceiveOutcome.TooManyFragments;
-                                break;
-                            }
+                length += result.Count;
 
-                            if (result.EndOfMessage)
-                            {
-                                break;
-                            }
-
-                            continue;
-                        }
-
-                        var bigger = pool.Rent((int)Math.Min(2L * capacity, settings.MaxMessageSize));
-                        buffer.AsSpan(0, length).CopyTo(bigger);
-                        pool.Return(buffer);
-                        buffer = bigger;
-                        capacity = Math.Min(buffer.Length, settings.MaxMessageSize);
-                    }
-
-                    var requested = capacity - length;
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length, requested), CancellationToken.None).ConfigureAwait(false);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        outcome = ReceiveOutcome.PeerClosed;
-                        break;
-                    }
-
-                    length += result.Count;
-
-                    // Without the transport's count: the platform returns early only at the end of a frame.
-                    if (connection.HasTooManyFragments(message, frameEnded: !result.EndOfMessage && result.Count < requested, ref frameEnds))
-                    {
-                        outcome = ReceiveOutcome.TooManyFragments;
-                        break;
-                    }
-
-                    if (result.EndOfMessage)
-                    {
-                        break;
-                    }
+                // Without the transport's count: the platform returns early only at the end of a frame.
+                var frameEnded = !result.EndOfMessage && result.Count < requested;
+                if (HasTooManyFragments(connection, number, frameEnded, ref frameEnds))
+                {
+                    return new AssembledMessage(type, buffer, length, Assembly.TooManyFragments);
                 }
             }
-            catch (Exception ex)
-            {
-                pool.Return(buffer);
-                connection.OnReceiveFailed(ex);
-                return false;
-            }
-        }
+            while (!result.EndOfMessage);
 
-        // The platform validates text as it arrives, but skips the end-of-message check (no sequence left incomplete)
-        // when the final fragment is empty: an empty last frame after "...\xE2\x82" would pass. Only then check it here.
-        if (outcome == ReceiveOutcome.Complete && type == WebSocketMessageType.Text && result.Count == 0 && length > 0
-            && !Utf8.IsValid(buffer.AsSpan(0, length)))
+            var complete = HasIncompleteUtf8Tail(type, result, buffer, length) ? Assembly.InvalidUtf8 : Assembly.Complete;
+            return new AssembledMessage(type, buffer, length, complete);
+        }
+        catch (Exception ex)
         {
-            outcome = ReceiveOutcome.InvalidUtf8;
+            connection.Outcome.OnReceiveFailed(ex);
+            return new AssembledMessage(type, buffer, length, Assembly.ReceiveFailed);
         }
+    }
 
-        if (outcome != ReceiveOutcome.Complete)
-        {
-            if (buffer.Length > 0)
-            {
-                pool.Return(buffer);
-            }
-
-            await OnMessageRefusedAsync(connection, outcome).ConfigureAwait(false);
-            return false;
-        }
-
-        _endpoint.Metrics.MessageReceived(_endpoint.Name, type, length);
+    /// <summary>Hands the whole message to the handler and returns its buffer. False when the handler threw: the connection is ending.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> DeliverAsync(WebSocketConnection connection, AssembledMessage message)
+    {
+        _endpoint.Metrics.MessageReceived(_endpoint.Name, message.Type, message.Length);
         Exception? failure = null;
         try
         {
-            await TracedCallbacks.OnMessageAsync(_handler, connection, new WebSocketMessage(type, buffer.AsMemory(0, length)), _endpoint).ConfigureAwait(false);
+            await TracedCallbacks.OnMessageAsync(_handler, connection, new WebSocketMessage(message.Type, message.Buffer.AsMemory(0, message.Length)), _endpoint).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -270,94 +241,132 @@ internal sealed class MessagePump
         }
         finally
         {
-            if (buffer.Length > 0)
-            {
-                pool.Return(buffer);
-            }
+            ReturnBuffer(message.Buffer);
         }
 
         if (failure is not null)
         {
-            await connection.OnHandlerFailedAsync(failure, nameof(IMessageHandler.OnMessageAsync)).ConfigureAwait(false);
+            await connection.Outcome.OnHandlerFailedAsync(failure, nameof(IMessageHandler.OnMessageAsync)).ConfigureAwait(false);
             return false;
         }
 
         return true;
     }
 
-    private Task OnMessageRefusedAsync(WebSocketConnection connection, ReceiveOutcome outcome)
+    /// <summary>
+    /// The message was not assembled: answers the peer's close, or closes for the limit the message broke. (A failed
+    /// receive has already been recorded.)
+    /// </summary>
+    private Task StopReceivingAsync(WebSocketConnection connection, Assembly result)
     {
-        var settings = _endpoint.Settings;
-        switch (outcome)
+        switch (result)
         {
-            case ReceiveOutcome.PeerClosed:
-                return connection.OnPeerCloseAsync();
-            case ReceiveOutcome.InvalidUtf8:
-                var error = new WebSocketException(WebSocketError.Faulted, "The text message ends with an incomplete UTF-8 sequence.");
-                Log.ProtocolError(_endpoint.Logger, connection.Id, WebSocketCloseStatus.InvalidPayloadData, error);
-                return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.ProtocolError, WebSocketCloseStatus.InvalidPayloadData, "Invalid UTF-8", error));
-            case ReceiveOutcome.TooBig:
-                Log.MessageTooBig(_endpoint.Logger, connection.Id, settings.MaxMessageSize);
-                return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.MessageTooBig, WebSocketCloseStatus.MessageTooBig, "Message too big", null));
+            case Assembly.PeerClosed:
+                return connection.Closing.OnPeerCloseAsync();
+            case Assembly.ReceiveFailed:
+                return Task.CompletedTask;
             default:
-                Log.TooManyFragments(_endpoint.Logger, connection.Id, settings.MaxFragmentsPerMessage);
-                return connection.StartCloseAsync(new DisconnectInfo(DisconnectReason.MessageTooBig, WebSocketCloseStatus.MessageTooBig, "Too many fragments", null));
+                var end = result switch
+                {
+                    Assembly.InvalidUtf8 => ConnectionEnd.InvalidUtf8(),
+                    Assembly.TooBig => ConnectionEnd.MessageTooBig(),
+                    _ => ConnectionEnd.TooManyFragments(),
+                };
+                end.Report(_endpoint, connection.Id);
+                return connection.Closing.StartAsync(end.Info);
         }
     }
 
-    /// <summary>
-    /// After the server started closing, keep reading (and discarding) until the peer's close frame arrives, so
-    /// the server closes TCP only after a complete handshake. The endpoint's heartbeat aborts after CloseTimeout.
-    /// Not when the server failed the connection: it lingers instead (<see cref="WebSocketConnection.AwaitsPeerClose"/>).
-    /// </summary>
-    private async Task FinishCloseHandshakeAsync(WebSocketConnection connection)
+    /// <summary>Ends the connection: the transport, push, the handler's OnDisconnected, the log, the metrics, the registry.</summary>
+    private async Task EndAsync(WebSocketConnection connection, bool handlerConnected, bool countedActive, long started)
     {
-        var socket = connection.Socket;
-        if (!connection.AwaitsPeerClose)
-        {
-            return;
-        }
-
-        var scratch = _endpoint.Pool.Rent(4096);
+        var endpoint = _endpoint;
+        await connection.Closing.EndAsync().ConfigureAwait(false);
+        endpoint.Push.Unregister(connection);
+        var outcome = connection.Outcome.Info;
         try
         {
-            long discarded = 0;
-            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            if (handlerConnected)
             {
-                var result = await socket.ReceiveAsync(scratch, CancellationToken.None).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    await connection.OnPeerCloseAsync().ConfigureAwait(false);
-                    return;
-                }
-
-                // Bound the work a peer can make the server do after it was told to close. Generously: browsers and
-                // ClientWebSocket send a whole (oversized) message before they read the 1009, and a reset now would
-                // destroy that close frame. The heartbeat's CloseTimeout bounds the time.
-                discarded += result.Count;
-                if (discarded > Math.Max(_endpoint.Settings.MaxMessageSize, MaxDiscardedAfterClose))
-                {
-                    socket.Abort();
-                    return;
-                }
+                await TracedCallbacks.OnDisconnectedAsync(_handler, connection, outcome, endpoint).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
-            connection.OnReceiveFailed(ex);
+            Log.DisconnectHandlerError(endpoint.Logger, ex, connection.Id);
+            endpoint.Metrics.HandlerError(endpoint.Name, nameof(IMessageHandler.OnDisconnectedAsync), ex);
+        }
+
+        var duration = Stopwatch.GetElapsedTime(started);
+        Log.ConnectionClosed(endpoint.Logger, connection.Id, outcome, duration);
+        endpoint.Metrics.ConnectionClosed(endpoint.Name, outcome, duration, countedActive);
+        _registry.Remove(connection);
+    }
+
+    /// <summary>
+    /// Whether message <paramref name="number"/> has more frames than MaxFragmentsPerMessage. Exact where the transport
+    /// is seen: its frame headers are counted as the platform reads them. Otherwise (a server that brings its own
+    /// WebSocket, such as TestHost) it counts the frame ends the receive results reveal, <paramref name="frameEnded"/>,
+    /// in <paramref name="frameEnds"/>.
+    /// </summary>
+    private bool HasTooManyFragments(WebSocketConnection connection, long number, bool frameEnded, ref int frameEnds)
+    {
+        if (connection.Transport is { } transport)
+        {
+            var over = transport.FirstMessageOverFragmentLimit;
+            return over != 0 && over <= number;
+        }
+
+        return frameEnded && ++frameEnds >= _endpoint.Settings.MaxFragmentsPerMessage;
+    }
+
+    /// <summary>
+    /// The platform validates text as it arrives, but skips the end-of-message check (no sequence left incomplete) when
+    /// the final fragment is empty: an empty last frame after "...\xE2\x82" would pass. Only then is it checked here.
+    /// </summary>
+    private static bool HasIncompleteUtf8Tail(WebSocketMessageType type, ValueWebSocketReceiveResult last, byte[] buffer, int length) =>
+        type == WebSocketMessageType.Text && last.Count == 0 && length > 0 && !Utf8.IsValid(buffer.AsSpan(0, length));
+
+    /// <summary>Receives into a 1-byte probe once the message has MaxMessageSize bytes: any byte more makes it too big.</summary>
+    private async ValueTask<ValueWebSocketReceiveResult> ReceivePastLimitAsync(WebSocket socket)
+    {
+        var probe = _endpoint.Pool.Rent(1);
+        try
+        {
+            return await socket.ReceiveAsync(probe.AsMemory(0, 1), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
-            _endpoint.Pool.Return(scratch);
+            _endpoint.Pool.Return(probe);
         }
     }
 
-    private enum ReceiveOutcome
+    /// <summary>Moves the <paramref name="length"/> bytes received into a pooled buffer twice as big (at most MaxMessageSize) and returns the old one.</summary>
+    private byte[] Grow(byte[] buffer, int length)
     {
-        Complete,
-        TooBig,
-        TooManyFragments,
-        PeerClosed,
-        InvalidUtf8,
+        var bigger = _endpoint.Pool.Rent((int)Math.Min(2L * buffer.Length, _endpoint.Settings.MaxMessageSize));
+        buffer.AsSpan(0, length).CopyTo(bigger);
+        _endpoint.Pool.Return(buffer);
+        return bigger;
+    }
+
+    private void ReturnBuffer(byte[] buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            _endpoint.Pool.Return(buffer);
+        }
+    }
+
+    /// <summary>A message as far as it was assembled: its type, its pooled buffer (empty when none was rented), its length, and how assembly ended.</summary>
+    private readonly struct AssembledMessage(WebSocketMessageType type, byte[] buffer, int length, Assembly result)
+    {
+        public WebSocketMessageType Type { get; } = type;
+
+        public byte[] Buffer { get; } = buffer;
+
+        public int Length { get; } = length;
+
+        public Assembly Result { get; } = result;
     }
 }

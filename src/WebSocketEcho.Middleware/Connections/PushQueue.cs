@@ -5,19 +5,19 @@ namespace WebSocketEcho.Middleware;
 /// <summary>
 /// The pushed messages waiting for one connection's single writer. A push only appends here and, when no drain is
 /// pending, schedules one on the thread pool, so a publisher hands a message to thousands of connections at the cost
-/// of an append each; the drain (<see cref="WebSocketConnection.DrainPushes"/>) then sends what has gathered through
+/// of an append each; the drain (<see cref="ConnectionWriter.DrainPushes"/>) then sends what has gathered through
 /// the platform's WebSocket, one message at a time. Created on a connection's first push.
 /// </summary>
 internal sealed class PushQueue : IThreadPoolWorkItem
 {
-    private readonly WebSocketConnection _connection;
+    private readonly ConnectionWriter _writer;
     private readonly Lock _lock = new();
     private Entry[] _entries = new Entry[4];
     private Entry[] _spare = new Entry[4];
     private int _count;
     private bool _drainPending;
 
-    public PushQueue(WebSocketConnection connection) => _connection = connection;
+    public PushQueue(ConnectionWriter writer) => _writer = writer;
 
     /// <summary>Gets a value indicating whether messages are waiting (a racy read: for the send path's check only).</summary>
     public bool HasEntries => Volatile.Read(ref _count) > 0;
@@ -79,7 +79,7 @@ internal sealed class PushQueue : IThreadPoolWorkItem
     /// <summary>The drain gives up its turn with messages still waiting (so a waiting send gets the lock): run again.</summary>
     public void Reschedule() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
 
-    void IThreadPoolWorkItem.Execute() => _connection.DrainPushes();
+    void IThreadPoolWorkItem.Execute() => _writer.DrainPushes();
 
     /// <summary>One waiting message.</summary>
     internal readonly record struct Entry(ReadOnlyMemory<byte> Payload, WebSocketMessageType Type);

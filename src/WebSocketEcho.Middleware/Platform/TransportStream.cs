@@ -194,6 +194,11 @@ internal sealed class TransportStream : Stream
     /// (the platform's WebSocket passes that on without aborting), so a receive loop waiting for a peer that sends
     /// nothing ends without a TCP reset. <see cref="DrainAsync"/> still reads.
     /// </summary>
+    /// <remarks>
+    /// A workaround: <c>WebSocket.Abort</c> does not end a pending receive
+    /// (https://github.com/dotnet/runtime/issues/44272, open), and where it does end one (ASP.NET Core's
+    /// <c>AbortStream</c>), it aborts the request, which Kestrel ends with a TCP reset (see <see cref="LifetimeGate"/>).
+    /// </remarks>
     public void StopReads()
     {
         try

@@ -73,7 +73,7 @@ public sealed class SlowMemberTests
         Assert.Contains(app.App.MiddlewareLogs, r => r.Id.Id == 10 && r.GetStructuredStateValue("ConnectionId") == stuck.Id && r.Message.Contains("SendTimeout", StringComparison.Ordinal));
 
         // The whole burst, queued behind the backlog when it was dropped, was not sent: event 21 each, as each gets its turn
-        // and fails. (The backlog itself, in flight at the abort, is completed by Kestrel as if it had been sent.)
+        // and fails. (The backlog itself, in flight at the abort, is reported as not sent too: see InFlightAtAbortTests.)
         await PushApp.WaitUntilAsync(
             () => app.App.MiddlewareLogs.Count(r => r.Id.Id == 21 && r.GetStructuredStateValue("ConnectionId") == stuck.Id) >= Burst,
             $"the {Burst} queued pushes to the dropped member to be reported as not sent");

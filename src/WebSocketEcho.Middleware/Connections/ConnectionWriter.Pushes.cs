@@ -4,12 +4,13 @@ using System.Runtime.CompilerServices;
 namespace WebSocketEcho.Middleware;
 
 /// <summary>
-/// The connection's side of pushes: a push appends to the connection's <see cref="PushQueue"/> and returns; a drain on
+/// The writer's side of pushes: a push appends to the connection's <see cref="PushQueue"/> and returns; a drain on
 /// the thread pool takes the single writer's lock and sends what has gathered, each message through the platform's
 /// <c>WebSocket.SendAsync</c>, while the transport gathers the frames into one write (<see cref="TransportStream.BeginBatch"/>).
 /// The connection's own sends and its close frame first send the pushes queued before them, so each caller's order holds.
+/// A message sent while the socket was aborted counts as lost, as for every send.
 /// </summary>
-internal sealed partial class WebSocketConnection
+internal sealed partial class ConnectionWriter
 {
     /// <summary>Messages up to this size are gathered into a batch; a larger one is written alone.</summary>
     private const int BatchedMessageMaxBytes = 16 * 1024;
@@ -33,10 +34,10 @@ internal sealed partial class WebSocketConnection
         }
 
         long length = payload.Length;
-        var pending = Interlocked.Add(ref _pendingSendBytes, length);
-        if (pending != length && pending > _endpoint.Settings.MaxPendingSendBytes)
+        var pending = Interlocked.Add(ref _pendingBytes, length);
+        if (pending != length && pending > Endpoint.Settings.MaxPendingSendBytes)
         {
-            Interlocked.Add(ref _pendingSendBytes, -length);
+            Interlocked.Add(ref _pendingBytes, -length);
             _ = OnPendingLimitExceeded(pending);
             return false;
         }
@@ -48,9 +49,9 @@ internal sealed partial class WebSocketConnection
     /// <summary>The push queue's drain, on the thread pool: takes the send lock and sends what has gathered.</summary>
     internal void DrainPushes()
     {
-        if (!_sendLock.Wait(0, CancellationToken.None))
+        if (!_lock.Wait(0, CancellationToken.None))
         {
-            Observe(DrainWhenUnlockedAsync());
+            Unawaited.Observe(DrainWhenUnlockedAsync());
             return;
         }
 
@@ -61,7 +62,7 @@ internal sealed partial class WebSocketConnection
         }
         else
         {
-            Observe(drain.AsTask());
+            Unawaited.Observe(drain.AsTask());
         }
     }
 
@@ -73,7 +74,7 @@ internal sealed partial class WebSocketConnection
 
     private async Task DrainWhenUnlockedAsync()
     {
-        await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        await _lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         await DrainLockedAsync().ConfigureAwait(false);
     }
 
@@ -110,7 +111,7 @@ internal sealed partial class WebSocketConnection
         }
         finally
         {
-            _sendLock.Release();
+            _lock.Release();
         }
     }
 
@@ -134,8 +135,8 @@ internal sealed partial class WebSocketConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WritePushesAsync(PushQueue.Entry[] entries, int count)
     {
-        var transport = _transport;
-        var batching = false;
+        var transport = _connection.Transport;
+        var batchStart = -1;
         var index = 0;
         string? failure = null;
         try
@@ -149,43 +150,48 @@ internal sealed partial class WebSocketConnection
                 }
 
                 var (payload, type) = entries[index];
-                if (transport is not null && payload.Length <= BatchedMessageMaxBytes)
+                var batched = transport is not null && payload.Length <= BatchedMessageMaxBytes;
+                if (batched && batchStart < 0)
                 {
-                    if (!batching)
-                    {
-                        transport.BeginBatch();
-                        batching = true;
-                    }
+                    transport!.BeginBatch();
+                    batchStart = index;
                 }
-                else if (batching)
+                else if (!batched && batchStart >= 0)
                 {
-                    batching = false;
-                    Volatile.Write(ref _sendStartedAt, Now());
-                    await transport!.EndBatchAsync().ConfigureAwait(false);
+                    await FlushBatchAsync(transport!, entries, batchStart, index).ConfigureAwait(false);
+                    batchStart = -1;
                 }
 
-                if (!batching)
+                if (!batched)
                 {
-                    Volatile.Write(ref _sendStartedAt, Now());
+                    Volatile.Write(ref _sendStartedAt, Environment.TickCount64);
                 }
 
                 await Socket.SendAsync(payload, type, WebSocketMessageFlags.EndOfMessage, CancellationToken.None).ConfigureAwait(false);
-                _endpoint.Metrics.MessageSent(_endpoint.Name, type, payload.Length);
+                if (!batched)
+                {
+                    ThrowIfAbortedWhileSending();
+                    Endpoint.Metrics.MessageSent(Endpoint.Name, type, payload.Length);
+                }
             }
 
-            if (batching)
+            if (batchStart >= 0)
             {
-                batching = false;
-                Volatile.Write(ref _sendStartedAt, Now());
-                await transport!.EndBatchAsync().ConfigureAwait(false);
+                var end = index;
+                index = batchStart;
+                await FlushBatchAsync(transport!, entries, batchStart, end).ConfigureAwait(false);
+                batchStart = -1;
+                index = end;
             }
         }
         catch (Exception ex)
         {
             failure = Translate(ex).Message;
-            if (batching)
+            if (batchStart >= 0)
             {
-                // Whatever was gathered still goes out (it may hold the platform's own pong or close frame), if it can.
+                // Whatever was gathered still goes out (it may hold the platform's own pong or close frame), if it can;
+                // the batch's messages count as not sent.
+                index = batchStart;
                 await EndBatchQuietlyAsync(transport!).ConfigureAwait(false);
             }
         }
@@ -198,13 +204,25 @@ internal sealed partial class WebSocketConnection
                 bytes += entries[i].Payload.Length;
             }
 
-            Interlocked.Add(ref _pendingSendBytes, -bytes);
+            Interlocked.Add(ref _pendingBytes, -bytes);
         }
 
-        // Event 21 for each message that was not sent, as before the queue (one event per delivery).
+        // Event 21 for each message that was not sent, as for every push (one event per delivery).
         for (var i = index; failure is not null && i < count; i++)
         {
-            Log.PushNotSent(_endpoint.Logger, Id, failure);
+            Log.PushNotSent(Endpoint.Logger, _connection.Id, failure);
+        }
+    }
+
+    /// <summary>Writes the batch of <c>entries[from..to]</c> to the transport; they count as sent unless the socket was aborted meanwhile.</summary>
+    private async ValueTask FlushBatchAsync(TransportStream transport, PushQueue.Entry[] entries, int from, int to)
+    {
+        Volatile.Write(ref _sendStartedAt, Environment.TickCount64);
+        await transport.EndBatchAsync().ConfigureAwait(false);
+        ThrowIfAbortedWhileSending();
+        for (var i = from; i < to; i++)
+        {
+            Endpoint.Metrics.MessageSent(Endpoint.Name, entries[i].Type, entries[i].Payload.Length);
         }
     }
 
@@ -225,8 +243,8 @@ internal sealed partial class WebSocketConnection
     /// (they were accepted before it) up to the close frame, unless the server is failing the connection.
     /// </summary>
     private string? PushRefusal() =>
-        _ended ? "the connection has ended"
-        : _failing ? "the connection is being failed"
+        _connection.Closing.HasEnded ? "the connection has ended"
+        : _connection.Closing.IsFailing ? "the connection is being failed"
         : _transportLost.IsCancellationRequested ? LostError().Message
         : Socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived) ? ClosedError().Message
         : null;
