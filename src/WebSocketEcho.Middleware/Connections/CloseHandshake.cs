@@ -58,6 +58,9 @@ internal sealed class CloseHandshake
     /// <summary>Gets a value indicating whether the peer's close frame arrived.</summary>
     public bool PeerClosed => _peerClosed;
 
+    /// <summary>Gets a value indicating whether the server is failing the connection (<see cref="ConnectionEnd.FailsConnection"/>): queued pushes are dropped.</summary>
+    public bool IsFailing => _failing;
+
     /// <summary>Gets a value indicating whether the connection lingers after the server failed it (it bounds itself).</summary>
     public bool IsLingering => _lingering;
 

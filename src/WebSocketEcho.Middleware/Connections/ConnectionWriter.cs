@@ -11,8 +11,9 @@ namespace WebSocketEcho.Middleware;
 /// </summary>
 /// <remarks>
 /// Callers: senders, from any thread: the handler (through <see cref="IWebSocketConnection"/>), pushes
-/// (<see cref="TryPush"/>, from the push service and the backplane); the close handshake, whose close frame waits its
-/// turn behind the sends queued before it (<see cref="SendCloseFrameAsync"/>); the heartbeat, which reads
+/// (<see cref="TryPush"/>, from the push service and the backplane, queued and sent by a drain: ConnectionWriter.Pushes.cs);
+/// the close handshake, whose close frame waits its turn behind the sends and pushes queued before it
+/// (<see cref="SendCloseFrameAsync"/>); the heartbeat, which reads
 /// <see cref="SendStartedAt"/>; and the outcome, which reads <see cref="TransportFailed"/> when the handler throws.
 /// Sends take no cancellation once they hold the lock: a send the peer does not read is ended by SendTimeout (an abort).
 /// </remarks>
@@ -20,7 +21,7 @@ namespace WebSocketEcho.Middleware;
     "Reliability",
     "CA1001:Types that own disposable fields should be disposable",
     Justification = "The send lock is not disposed on purpose: a send finishing after the end must still release it. It holds no unmanaged resources in this use.")]
-internal sealed class ConnectionWriter
+internal sealed partial class ConnectionWriter
 {
     private readonly WebSocketConnection _connection;
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -103,45 +104,6 @@ internal sealed class ConnectionWriter
     }
 
     /// <summary>
-    /// Hands a pushed message to the single writer without waiting for it to go out: true when it was sent or is queued
-    /// behind other sends, false when the connection refused it (closing, ended, lost, or over MaxPendingSendBytes, which
-    /// starts closing it with 1008). A queued send that fails later, or is cut off by an abort, is logged at Debug
-    /// (event 21); the connection's end is recorded by its own paths. <paramref name="payload"/> must stay unchanged
-    /// until the send completes.
-    /// </summary>
-    public bool TryPush(ReadOnlyMemory<byte> payload, WebSocketMessageType type)
-    {
-        if (_connection.Closing.IsStarted || _connection.Closing.HasEnded)
-        {
-            return false;
-        }
-
-        var send = SendAsync(payload, type, CancellationToken.None);
-        if (send.IsCompletedSuccessfully)
-        {
-            send.GetAwaiter().GetResult();
-            return true;
-        }
-
-        if (send.IsCompleted)
-        {
-            try
-            {
-                send.GetAwaiter().GetResult();
-            }
-            catch (WebSocketException)
-            {
-                // Refused: the connection is closing, gone or too slow; it is not counted as reached.
-            }
-
-            return false;
-        }
-
-        _ = ObservePushAsync(send);
-        return true;
-    }
-
-    /// <summary>
     /// Sends the close frame once the sends queued before it have gone out. Only the close handshake calls it, once. A
     /// failure means the transport is gone: the receive side sees the same failure and ends the connection.
     /// </summary>
@@ -150,6 +112,7 @@ internal sealed class ConnectionWriter
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await WriteQueuedPushesAsync().ConfigureAwait(false);
             if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await Socket.CloseOutputAsync(status, description, CancellationToken.None).ConfigureAwait(false);
@@ -181,20 +144,10 @@ internal sealed class ConnectionWriter
         }
     }
 
-    private async Task ObservePushAsync(ValueTask send)
-    {
-        try
-        {
-            await send.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            // The connection ended (or failed) before this delivery's turn or during it; its end is recorded by its own paths.
-            Log.PushNotSent(Endpoint.Logger, _connection.Id, ex.Message);
-        }
-    }
+    private ValueTask SendLockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length) =>
+        _pushes is { HasEntries: true } ? SendAfterPushesAsync(payload, type, length) : SendLockedNowAsync(payload, type, length);
 
-    private ValueTask SendLockedAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
+    private ValueTask SendLockedNowAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType type, long length)
     {
         ValueTask send;
         try
@@ -263,6 +216,7 @@ internal sealed class ConnectionWriter
 
         try
         {
+            await WriteQueuedPushesAsync().ConfigureAwait(false);
             if (SendRefusal() is { } refused)
             {
                 throw refused;

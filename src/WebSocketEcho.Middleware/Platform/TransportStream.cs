@@ -12,18 +12,25 @@ namespace WebSocketEcho.Middleware;
 /// platform's pending read without aborting the connection (<see cref="StopReads"/>; the platform's
 /// <c>WebSocket.Abort</c> cannot, see https://github.com/dotnet/runtime/issues/44272, and an abort ends TCP with a
 /// reset); and it can drain what the peer still sends before the server closes TCP (a "lingering close"), so a close
-/// frame is not destroyed by a TCP reset.
+/// frame is not destroyed by a TCP reset. While a connection's push drain runs (<see cref="BeginBatch"/> to
+/// <see cref="EndBatchAsync"/>) it gathers the whole frames the platform writes into one pooled buffer and writes them
+/// to the transport at once; every write to the transport goes through one gate, so frames never interleave.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Reliability",
     "CA2213:Disposable fields should be disposed",
-    Justification = "The read-stopping source is not disposed: a platform read may still be registered on it when the stream is disposed. It holds no timer or wait handle.")]
+    Justification = "The read-stopping source and the write gate are not disposed: a platform read or write may still be registered on them when the stream is disposed. Neither holds a timer or wait handle in this use.")]
 internal sealed class TransportStream : Stream
 {
     private const byte CloseFrameFirstByte = 0x88; // FIN + opcode 8; server frames are never masked.
+    private const int BatchInitialBytes = 16 * 1024;
 
     private readonly Stream _inner;
     private readonly CancellationTokenSource _readsStopped = new();
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Lock _batchLock = new();
+    private byte[]? _batch;
+    private int _batchLength;
     private IncomingFrameCounter _frames;
     private int _closeStatusWritten;
 
@@ -91,24 +98,92 @@ internal sealed class TransportStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         NoteCloseFrame(buffer.Span);
-        return _inner.WriteAsync(buffer, cancellationToken);
+        return TryAppendToBatch(buffer.Span) ? default : WriteThroughAsync(buffer, cancellationToken);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        NoteCloseFrame(buffer.AsSpan(offset, count));
-        return _inner.WriteAsync(buffer, offset, count, cancellationToken);
-    }
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Write(byte[] buffer, int offset, int count)
     {
         NoteCloseFrame(buffer.AsSpan(offset, count));
-        _inner.Write(buffer, offset, count);
+        if (TryAppendToBatch(buffer.AsSpan(offset, count)))
+        {
+            return;
+        }
+
+        _writeGate.Wait();
+        try
+        {
+            _inner.Write(buffer, offset, count);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _batch) is not null ? Task.CompletedTask : FlushThroughAsync(cancellationToken);
 
-    public override void Flush() => _inner.Flush();
+    public override void Flush()
+    {
+        if (Volatile.Read(ref _batch) is not null)
+        {
+            return;
+        }
+
+        _writeGate.Wait();
+        try
+        {
+            _inner.Flush();
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts gathering what the platform writes (whole frames: it writes each frame, its own pings, pongs and close
+    /// frames too, in one call under its send lock) into one pooled buffer instead of writing it to the transport.
+    /// Only the connection's push drain calls it, holding the connection's send lock, and ends it with
+    /// <see cref="EndBatchAsync"/> before it lets go of that lock.
+    /// </summary>
+    public void BeginBatch()
+    {
+        lock (_batchLock)
+        {
+            _batch ??= ArrayPool<byte>.Shared.Rent(BatchInitialBytes);
+            _batchLength = 0;
+        }
+    }
+
+    /// <summary>Ends the batch: writes what was gathered to the transport in one write (after any write in progress).</summary>
+    public ValueTask EndBatchAsync()
+    {
+        byte[]? batch;
+        int length;
+        lock (_batchLock)
+        {
+            batch = _batch;
+            length = _batchLength;
+            _batch = null;
+            _batchLength = 0;
+        }
+
+        if (batch is null || length == 0)
+        {
+            if (batch is not null)
+            {
+                ArrayPool<byte>.Shared.Return(batch);
+            }
+
+            return default;
+        }
+
+        return WriteBatchAsync(batch, length);
+    }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
@@ -202,6 +277,117 @@ internal sealed class TransportStream : Stream
         var count = await read.ConfigureAwait(false);
         _frames.Advance(buffer.Span[..count]);
         return count;
+    }
+
+    /// <summary>Appends <paramref name="data"/> to the batch, growing it, if a batch is being gathered.</summary>
+    private bool TryAppendToBatch(ReadOnlySpan<byte> data)
+    {
+        if (Volatile.Read(ref _batch) is null)
+        {
+            return false;
+        }
+
+        lock (_batchLock)
+        {
+            if (_batch is not { } batch)
+            {
+                return false;
+            }
+
+            if (_batchLength + data.Length > batch.Length)
+            {
+                var grown = ArrayPool<byte>.Shared.Rent(Math.Max(batch.Length * 2, _batchLength + data.Length));
+                batch.AsSpan(0, _batchLength).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(batch);
+                _batch = batch = grown;
+            }
+
+            data.CopyTo(batch.AsSpan(_batchLength));
+            _batchLength += data.Length;
+            return true;
+        }
+    }
+
+    /// <summary>Writes to the transport through the gate; 0 B allocated when the write completes at once.</summary>
+    private ValueTask WriteThroughAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (!_writeGate.Wait(0, CancellationToken.None))
+        {
+            return WriteWhenGateOpensAsync(buffer, cancellationToken);
+        }
+
+        ValueTask write;
+        try
+        {
+            write = _inner.WriteAsync(buffer, cancellationToken);
+        }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult();
+            _writeGate.Release();
+            return default;
+        }
+
+        return ReleaseGateWhenWrittenAsync(write);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReleaseGateWhenWrittenAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteWhenGateOpensAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteBatchAsync(byte[] batch, int length)
+    {
+        try
+        {
+            await WriteThroughAsync(batch.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(batch);
+        }
+    }
+
+    private async Task FlushThroughAsync(CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     protected override void Dispose(bool disposing)

@@ -65,6 +65,37 @@ internal sealed class BenchEnvironment
         };
     }
 
+    /// <summary>
+    /// What a load runner does before its first socket: completes this process's socket operations inline (the client
+    /// then needs less of its core than the server it measures; the servers do not inherit it, see ServerProcess),
+    /// finds the builds, warns about a non-Release build, installs the servers' cleanup, raises the open-file limit
+    /// for <paramref name="connections"/>, pins this process to the client's core, and prints the machine.
+    /// </summary>
+    public static BenchEnvironment PrepareLoadClient(ulong connections)
+    {
+        Environment.SetEnvironmentVariable(WebSocketEcho.Sample.InlineSocketCompletions.Variable, "1");
+        var environment = Discover();
+        if (!string.Equals(environment.Configuration, "Release", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"warning: running the {environment.Configuration} build; numbers are only meaningful with -c Release.");
+        }
+
+        ServerProcess.InstallCleanupHandlers();
+        var files = OpenFileLimit.Raise(connections + 2048);
+        if (files < connections + 256)
+        {
+            Console.Error.WriteLine($"warning: only {files} open files allowed; raise 'ulimit -n' for {connections} connections.");
+        }
+
+        if (environment.ClientCore is { } clientCore && !CpuAffinity.PinCurrentProcess(clientCore))
+        {
+            Console.Error.WriteLine("warning: could not pin the load client to its core.");
+        }
+
+        Console.WriteLine($"Machine: {environment.DescribeMachine()}");
+        return environment;
+    }
+
     public string DescribeMachine()
     {
         var cpu = "unknown CPU";

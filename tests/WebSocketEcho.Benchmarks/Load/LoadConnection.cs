@@ -36,6 +36,24 @@ internal sealed class LoadConnection : IDisposable
     /// <summary>Connects from <paramref name="source"/> (a 127.0.0.x address spreads ephemeral ports) and performs the upgrade.</summary>
     public static async Task<LoadConnection> OpenAsync(IPEndPoint server, IPAddress source, byte[] upgradeRequest, int bufferSize, CancellationToken cancellationToken)
     {
+        var socket = await ConnectAsync(server, source, cancellationToken);
+        try
+        {
+            var connection = new LoadConnection(socket, bufferSize);
+            await connection.SendAsync(upgradeRequest, cancellationToken);
+            await connection.ReadUpgradeResponseAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a TCP connection (no delay) from <paramref name="source"/>; <see cref="IPAddress.Any"/> lets the system choose.</summary>
+    public static async Task<Socket> ConnectAsync(IPEndPoint server, IPAddress source, CancellationToken cancellationToken)
+    {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -47,10 +65,7 @@ internal sealed class LoadConnection : IDisposable
             }
 
             await socket.ConnectAsync(server, cancellationToken);
-            var connection = new LoadConnection(socket, bufferSize);
-            await connection.SendAsync(upgradeRequest, cancellationToken);
-            await connection.ReadUpgradeResponseAsync(cancellationToken);
-            return connection;
+            return socket;
         }
         catch
         {

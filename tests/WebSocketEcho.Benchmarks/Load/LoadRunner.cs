@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using WebSocketEcho.Sample;
 
 namespace WebSocketEcho.Benchmarks.Load;
 
@@ -12,43 +11,13 @@ internal static class LoadRunner
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        // The load client completes its socket operations on the runtime's epoll threads (no thread-pool hop per
-        // frame), so it needs less of its core than the server it measures. Set before this process's first socket;
-        // the servers do not inherit it (ServerProcess).
-        Environment.SetEnvironmentVariable(InlineSocketCompletions.Variable, "1");
-
-        RunOptions options;
-        try
+        if (RunnerCommandLine.Parse(() => RunOptions.Parse(args), RunOptions.Usage) is not { } options)
         {
-            options = RunOptions.Parse(args);
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
-        {
-            Console.Error.WriteLine(ex.Message);
-            Console.Error.WriteLine(RunOptions.Usage);
             return 2;
         }
 
-        var environment = BenchEnvironment.Discover();
+        var environment = BenchEnvironment.PrepareLoadClient((ulong)(options.IdleConnections + options.ActiveConnections));
         environment.Candidate = options.Candidate;
-        if (!string.Equals(environment.Configuration, "Release", StringComparison.OrdinalIgnoreCase))
-        {
-            Console.Error.WriteLine($"warning: running the {environment.Configuration} build; numbers are only meaningful with -c Release.");
-        }
-
-        ServerProcess.InstallCleanupHandlers();
-        var files = OpenFileLimit.Raise((ulong)(options.IdleConnections + options.ActiveConnections + 2048));
-        if (files < (ulong)(options.IdleConnections + options.ActiveConnections + 256))
-        {
-            Console.Error.WriteLine($"warning: only {files} open files allowed; raise 'ulimit -n' for {options.IdleConnections} idle connections.");
-        }
-
-        if (environment.ClientCore is { } clientCore && !CpuAffinity.PinCurrentProcess(clientCore))
-        {
-            Console.Error.WriteLine("warning: could not pin the load client to its core.");
-        }
-
-        Console.WriteLine($"Machine: {environment.DescribeMachine()}");
         Console.WriteLine($"Sample: {environment.SampleDll}");
 
         // Every run is bounded: a hung server cannot hold CI (each scenario also has its own deadlines).
@@ -114,23 +83,13 @@ internal static class LoadRunner
     /// fails the whole run: one line per run that had errors, and exit code 1. Performance targets are reported, not
     /// enforced (machines are noisy); correctness is enforced.
     /// </summary>
-    private static int ReportFailures(List<RoundResult> results)
-    {
-        var failed = results.Where(r => r.Measurement.Errors > 0).ToList();
-        if (failed.Count == 0)
-        {
-            Console.WriteLine("PASSED: every reply of every run was the expected echo; no timeouts, no dropped connections.");
-            return 0;
-        }
-
-        foreach (var r in failed)
-        {
-            Console.Error.WriteLine($"FAILED: [{r.Config} round {r.Round}] {r.Server} server, {r.Measurement.Scenario}: {r.Measurement.Errors} error(s), first: {r.Measurement.ErrorDetail}");
-        }
-
-        Console.Error.WriteLine($"FAILED: {failed.Sum(r => r.Measurement.Errors)} error(s) in {failed.Count} run(s); the load run fails.");
-        return 1;
-    }
+    private static int ReportFailures(List<RoundResult> results) =>
+        RunnerCommandLine.ReportFailures(
+            results,
+            r => r.Measurement,
+            r => $"[{r.Config} round {r.Round}] {r.Server} server, {r.Measurement.Scenario}",
+            "every reply of every run was the expected echo; no timeouts, no dropped connections.",
+            "load");
 
     private static async Task RunThroughputAsync(
         ServerKind kind, string config, int round, Dictionary<string, string> variables, RunOptions options, BenchEnvironment environment, List<RoundResult> results, CancellationToken cancellationToken)

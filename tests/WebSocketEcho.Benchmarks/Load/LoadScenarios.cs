@@ -270,39 +270,24 @@ internal sealed class LoadScenarios
     }
 
     /// <summary>Opens <paramref name="count"/> connections, 64 handshakes at a time, each checked with one verified echo.</summary>
-    private async Task<List<LoadConnection>> OpenManyAsync(int count, int bufferSize, EchoMessage message, CancellationToken cancellationToken)
-    {
-        var opened = new LoadConnection[count];
-        using var gate = new SemaphoreSlim(64);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60 + (count / 100)));
-        var tasks = Enumerable.Range(0, count).Select(async i =>
-        {
-            await gate.WaitAsync(timeout.Token);
-            try
+    private async Task<List<LoadConnection>> OpenManyAsync(int count, int bufferSize, EchoMessage message, CancellationToken cancellationToken) =>
+        [.. await ParallelOpen.OpenAsync(
+            count,
+            async (_, timeout) =>
             {
-                var connection = await LoadConnection.OpenAsync(_server.EndPoint, NextSource(), _upgradeRequest, bufferSize, timeout.Token);
-                opened[i] = connection;
-                await connection.VerifyEchoAsync(message.Frame, message.Reply, timeout.Token);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToArray();
-
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-            DisposeAll(opened.Where(c => c is not null));
-            throw;
-        }
-
-        return [.. opened];
-    }
+                var connection = await LoadConnection.OpenAsync(_server.EndPoint, NextSource(), _upgradeRequest, bufferSize, timeout);
+                try
+                {
+                    await connection.VerifyEchoAsync(message.Frame, message.Reply, timeout);
+                    return connection;
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+            },
+            cancellationToken)];
 
     private System.Net.IPAddress NextSource()
     {
@@ -310,24 +295,7 @@ internal sealed class LoadScenarios
         return sources[(int)((uint)Interlocked.Increment(ref _nextSource) % (uint)sources.Count)];
     }
 
-    private async Task<long> SettledRssAsync(CancellationToken cancellationToken)
-    {
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-        var previous = _server.ReadRssBytes();
-        for (var i = 0; i < 20; i++)
-        {
-            await Task.Delay(500, cancellationToken);
-            var now = _server.ReadRssBytes();
-            if (Math.Abs(now - previous) <= previous / 500)
-            {
-                return now;
-            }
-
-            previous = now;
-        }
-
-        return previous;
-    }
+    private Task<long> SettledRssAsync(CancellationToken cancellationToken) => _server.ReadSettledRssAsync(cancellationToken);
 
     private sealed record EchoRunResult(double MessagesPerSecond, double P50Microseconds, double P99Microseconds, double ServerCpuPercent, double ClientCpuPercent, long Errors, string? FirstError);
 

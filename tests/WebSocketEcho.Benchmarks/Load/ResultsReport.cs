@@ -149,23 +149,9 @@ internal sealed class ResultsReport
         text.AppendLine();
     }
 
-    private void AppendErrors(StringBuilder text)
-    {
-        var failed = _results.Where(r => r.Measurement.Errors > 0).ToList();
-        if (failed.Count == 0)
-        {
-            return;
-        }
-
-        text.AppendLine("Errors seen:");
-        text.AppendLine();
-        foreach (var r in failed)
-        {
-            text.AppendLine(s_invariant, $"- `{r.Config}` {r.Server} round {r.Round}, {r.Measurement.Scenario}: {r.Measurement.Errors} ({r.Measurement.ErrorDetail})");
-        }
-
-        text.AppendLine();
-    }
+    private void AppendErrors(StringBuilder text) =>
+        ReportSections.AppendErrors(text, _results.Where(r => r.Measurement.Errors > 0)
+            .Select(r => string.Create(s_invariant, $"`{r.Config}` {r.Server} round {r.Round}, {r.Measurement.Scenario}: {r.Measurement.Errors} ({r.Measurement.ErrorDetail})")));
 
     private void AppendConfigurations(StringBuilder text)
     {
@@ -224,18 +210,7 @@ internal sealed class ResultsReport
             .Select(r => r.Measurement.Values.TryGetValue(key, out var v) ? v : double.NaN)
             .Where(v => !double.IsNaN(v))];
 
-    private double? Median(string config, ServerKind server, string key)
-    {
-        var values = Values(config, server, key);
-        if (values.Count == 0)
-        {
-            return null;
-        }
-
-        values.Sort();
-        var middle = values.Count / 2;
-        return values.Count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-    }
+    private double? Median(string config, ServerKind server, string key) => Medians.Of(Values(config, server, key));
 
     private long Errors(string config, ServerKind server) =>
         _results.Where(r => r.Config == config && r.Server == server).Sum(r => r.Measurement.Errors);

@@ -33,14 +33,15 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private ServerProcess(ServerKind kind, Process process, IPEndPoint endPoint)
+    private ServerProcess(string name, Process process, IPEndPoint endPoint)
     {
-        Kind = kind;
+        Name = name;
         _process = process;
         EndPoint = endPoint;
     }
 
-    public ServerKind Kind { get; }
+    /// <summary>Gets what the server is, for messages: "Baseline", "Sample", or the name given to <see cref="StartModeAsync"/>.</summary>
+    public string Name { get; }
 
     public IPEndPoint EndPoint { get; }
 
@@ -77,9 +78,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a server of <paramref name="kind"/> and waits until it answers an echo.</summary>
-    public static async Task<ServerProcess> StartAsync(ServerKind kind, BenchEnvironment environment, IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
+    public static Task<ServerProcess> StartAsync(ServerKind kind, BenchEnvironment environment, IReadOnlyDictionary<string, string> variables, CancellationToken cancellationToken)
     {
-        var port = FreePort();
         var (dll, workingDirectory, modeArgs) = kind switch
         {
             ServerKind.Baseline => (Path.Combine(AppContext.BaseDirectory, "WebSocketEcho.Benchmarks.dll"), AppContext.BaseDirectory, new[] { "baseline-server" }),
@@ -87,6 +87,48 @@ internal sealed class ServerProcess : IAsyncDisposable
             _ => (environment.SampleDll, Path.GetDirectoryName(environment.SampleDll)!, Array.Empty<string>()),
         };
 
+        return LaunchAsync(kind.ToString(), port => DotnetCommand(environment, dll, modeArgs, port), workingDirectory, environment, variables, AnswersEchoAsync, "answer an echo", cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts this app in another server mode (<paramref name="modeArgs"/>, for example the fan-out servers), pinned and
+    /// cleaned up like the echo servers, and waits until <paramref name="probe"/> succeeds against it.
+    /// </summary>
+    public static Task<ServerProcess> StartModeAsync(
+        string name,
+        IReadOnlyList<string> modeArgs,
+        BenchEnvironment environment,
+        IReadOnlyDictionary<string, string> variables,
+        Func<IPEndPoint, CancellationToken, Task> probe,
+        CancellationToken cancellationToken) =>
+        LaunchAsync(name, port => DotnetCommand(environment, Path.Combine(AppContext.BaseDirectory, "WebSocketEcho.Benchmarks.dll"), [.. modeArgs], port), AppContext.BaseDirectory, environment, variables, probe, "get ready", cancellationToken);
+
+    /// <summary>
+    /// Starts another program on a free loopback port (the fan-out runner's redis-server), pinned to the server's core
+    /// and cleaned up like the servers, and waits until <paramref name="probe"/> succeeds against it.
+    /// </summary>
+    public static Task<ServerProcess> StartProgramAsync(
+        string name,
+        Func<int, IEnumerable<string>> command,
+        BenchEnvironment environment,
+        Func<IPEndPoint, CancellationToken, Task> probe,
+        CancellationToken cancellationToken) =>
+        LaunchAsync(name, port => [.. command(port)], Path.GetTempPath(), environment, new Dictionary<string, string>(), probe, "get ready", cancellationToken);
+
+    private static List<string> DotnetCommand(BenchEnvironment environment, string dll, string[] modeArgs, int port) =>
+        [environment.DotnetHost, dll, .. modeArgs, "--urls", $"http://127.0.0.1:{port}"];
+
+    private static async Task<ServerProcess> LaunchAsync(
+        string serverName,
+        Func<int, List<string>> program,
+        string workingDirectory,
+        BenchEnvironment environment,
+        IReadOnlyDictionary<string, string> variables,
+        Func<IPEndPoint, CancellationToken, Task> probe,
+        string readiness,
+        CancellationToken cancellationToken)
+    {
+        var port = FreePort();
         var info = new ProcessStartInfo
         {
             WorkingDirectory = workingDirectory,
@@ -107,7 +149,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             command.AddRange(["taskset", "-c", core.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        command.AddRange([environment.DotnetHost, dll, .. modeArgs, "--urls", $"http://127.0.0.1:{port}"]);
+        command.AddRange(program(port));
         info.FileName = command[0];
         foreach (var arg in command.Skip(1))
         {
@@ -124,7 +166,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         var process = await SpawnAsync(info);
-        var server = new ServerProcess(kind, process, new IPEndPoint(IPAddress.Loopback, port));
+        var server = new ServerProcess(serverName, process, new IPEndPoint(IPAddress.Loopback, port));
         process.OutputDataReceived += (_, e) => server.Remember(e.Data);
         process.ErrorDataReceived += (_, e) => server.Remember(e.Data);
         process.BeginOutputReadLine();
@@ -132,7 +174,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         try
         {
-            await server.WaitUntilReadyAsync(cancellationToken);
+            await server.WaitUntilReadyAsync(probe, readiness, cancellationToken);
         }
         catch
         {
@@ -158,6 +200,26 @@ internal sealed class ServerProcess : IAsyncDisposable
         throw new InvalidOperationException($"No VmRSS for process {Pid}.");
     }
 
+    /// <summary>Reads VmRSS once it has settled: after 2 s, then every 0.5 s until two reads differ by at most 0.2% (10 s at most).</summary>
+    public async Task<long> ReadSettledRssAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        var previous = ReadRssBytes();
+        for (var i = 0; i < 20; i++)
+        {
+            await Task.Delay(500, cancellationToken);
+            var now = ReadRssBytes();
+            if (Math.Abs(now - previous) <= previous / 500)
+            {
+                return now;
+            }
+
+            previous = now;
+        }
+
+        return previous;
+    }
+
     /// <summary>Gets the server's CPU time so far (user + system), from /proc/&lt;pid&gt;/stat.</summary>
     public TimeSpan ReadCpuTime()
     {
@@ -181,7 +243,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
         catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
         {
-            Console.Error.WriteLine($"warning: server {Kind} (pid {Pid}) did not exit cleanly: {ex.Message}");
+            Console.Error.WriteLine($"warning: server {Name} (pid {Pid}) did not exit cleanly: {ex.Message}");
         }
         finally
         {
@@ -248,38 +310,44 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    /// <summary>The echo servers' readiness: a connection whose first echo comes back right.</summary>
+    private static async Task AnswersEchoAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
     {
-        var deadline = Stopwatch.StartNew();
-        var request = WireFrames.UpgradeRequest($"127.0.0.1:{EndPoint.Port}", "/echo");
+        var request = WireFrames.UpgradeRequest($"127.0.0.1:{endPoint.Port}", "/echo");
         var payload = WireFrames.TextPayload(8);
         var frame = WireFrames.Masked(WireFrames.Text, payload);
         byte[] expected = [.. "Received:  "u8, .. payload];
+        using var connection = await LoadConnection.OpenAsync(endPoint, IPAddress.Any, request, 1024, cancellationToken);
+        await connection.VerifyEchoAsync(frame, expected, cancellationToken);
+        await connection.CloseAsync(WireFrames.NormalClose(), cancellationToken);
+    }
+
+    private async Task WaitUntilReadyAsync(Func<IPEndPoint, CancellationToken, Task> probe, string readiness, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
         Exception? last = null;
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The {Kind} server exited with code {_process.ExitCode} during startup:{Environment.NewLine}{RecentOutput}");
+                throw new InvalidOperationException($"The {Name} server exited with code {_process.ExitCode} during startup:{Environment.NewLine}{RecentOutput}");
             }
 
             try
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 attempt.CancelAfter(TimeSpan.FromSeconds(10));
-                using var connection = await LoadConnection.OpenAsync(EndPoint, IPAddress.Any, request, 1024, attempt.Token);
-                await connection.VerifyEchoAsync(frame, expected, attempt.Token);
-                await connection.CloseAsync(WireFrames.NormalClose(), attempt.Token);
+                await probe(EndPoint, attempt.Token);
                 return;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or InvalidDataException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is SocketException or IOException or InvalidDataException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 last = ex;
                 await Task.Delay(100, cancellationToken);
             }
         }
 
-        throw new TimeoutException($"The {Kind} server did not answer an echo within 60 s ({last?.Message}):{Environment.NewLine}{RecentOutput}");
+        throw new TimeoutException($"The {Name} server did not {readiness} within 60 s ({last?.Message}):{Environment.NewLine}{RecentOutput}");
     }
 }

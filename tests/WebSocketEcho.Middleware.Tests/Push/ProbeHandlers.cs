@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace WebSocketEcho.Middleware.Tests.Push;
@@ -9,6 +10,7 @@ namespace WebSocketEcho.Middleware.Tests.Push;
 /// as a handler instance and as a DI-activated handler alike):
 /// <c>join:g</c> and <c>leave:g</c> change the connection's groups from the handler and reply <c>joined:g:True</c> /
 /// <c>left:g:True</c>; <c>room:g:text</c> pushes <c>text</c> to group g except the sender and replies <c>sent:n</c> (n reached);
+/// <c>pushclose:text</c> pushes <c>text</c> to the sender and at once closes it (1000, "bye");
 /// anything else is echoed.
 /// </summary>
 /// <typeparam name="TSelf">The concrete handler type: the push scope.</typeparam>
@@ -36,6 +38,11 @@ internal abstract class ProbeHandler<TSelf> : IMessageHandler
             case "room" when parts.Length == 3:
                 var result = await push.Group(parts[1]).Except(connection.Id).SendTextAsync(parts[2]);
                 await connection.SendTextAsync("sent:" + result.Reached.ToString(CultureInfo.InvariantCulture));
+                break;
+            case "pushclose" when parts.Length == 2:
+                // A push to itself, then at once the close: the push was accepted first, so it goes out before the close frame.
+                await push.Connection(connection.Id).SendTextAsync(parts[1]);
+                await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
                 break;
             default:
                 await connection.SendTextAsync(text);
